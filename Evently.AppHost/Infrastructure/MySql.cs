@@ -1,0 +1,122 @@
+using MySqlConnector;
+
+namespace Evently.AppHost.Infrastructure;
+
+// Aspire.Hosting.MySql is not available here, so MySQL is a small custom resource: in processes mode
+// Debian's MariaDB 10.11 (MySQL-compatible) run by the AppHost, in containers mode the MySQL 8.4 image.
+// Both expose the same connection string shape, so the services cannot tell them apart.
+
+/// <summary>A local <c>mariadbd</c> with its own data dir, started and stopped by the AppHost.</summary>
+public sealed class MySqlServerResource(string name, string command, string dataDirectory, ParameterResource password)
+    : ExecutableResource(name, command, dataDirectory), IResourceWithConnectionString
+{
+    public const string UserName = "evently";
+    public ParameterResource Password { get; } = password;
+    public EndpointReference Endpoint => new(this, "tcp");
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"Server=127.0.0.1;Port={Endpoint.Property(EndpointProperty.Port)};User ID={UserName};Password={Password}");
+}
+
+/// <summary>The MySQL 8.4 container, for publish mode and machines with a container runtime.</summary>
+public sealed class MySqlContainerResource(string name, ParameterResource password)
+    : ContainerResource(name), IResourceWithConnectionString
+{
+    public ParameterResource Password { get; } = password;
+    public EndpointReference Endpoint => new(this, "tcp");
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"Server={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};User ID=root;Password={Password}");
+}
+
+/// <summary>A database on either server; its connection string is the server's plus the database name.</summary>
+public sealed class MySqlDatabaseResource(string name, string databaseName, IResourceWithConnectionString server)
+    : Resource(name), IResourceWithParent<IResourceWithConnectionString>, IResourceWithConnectionString
+{
+    public IResourceWithConnectionString Parent { get; } = server;
+    public string DatabaseName { get; } = databaseName;
+
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
+}
+
+public static class MySqlResourceExtensions
+{
+    public static IResourceBuilder<IResourceWithConnectionString> AddMySql(
+        this IDistributedApplicationBuilder builder, string name, InfrastructureMode mode)
+    {
+        var password = builder.AddParameter($"{name}-password",
+            new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true);
+
+        var server = mode == InfrastructureMode.Containers
+            ? (IResourceBuilder<IResourceWithConnectionString>)AddContainer(builder, name, password)
+            : AddProcess(builder, name, password);
+
+        return server.WithProbe(async (connectionString, cancellationToken) =>
+        {
+            await using var connection = new MySqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new MySqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+        });
+    }
+
+    public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(
+        this IResourceBuilder<IResourceWithConnectionString> server, string databaseName)
+    {
+        var database = new MySqlDatabaseResource(databaseName, databaseName, server.Resource);
+        return server.ApplicationBuilder.AddResource(database)
+            .WithManifestPublishingCallback(context =>
+            {
+                context.Writer.WriteString("type", "value.v0");
+                context.WriteConnectionString(database);
+            });
+    }
+
+    private static IResourceBuilder<MySqlContainerResource> AddContainer(
+        IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password) =>
+        builder.AddResource(new MySqlContainerResource(name, password.Resource))
+            .WithImage("library/mysql", "8.4")
+            .WithImageRegistry("docker.io")
+            .WithEndpoint(targetPort: 3306, name: "tcp", scheme: "tcp")
+            .WithEnvironment("MYSQL_ROOT_PASSWORD", password)
+            .WithVolume($"evently-{name}-data", "/var/lib/mysql");
+
+    private static IResourceBuilder<MySqlServerResource> AddProcess(
+        IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password)
+    {
+        var mariadbd = LocalProcesses.FindBinary("mariadbd", "mariadb-server");
+        var dataDir = LocalProcesses.DataDirectory(builder, name);
+        var initFile = Path.Combine(dataDir, "evently-init.sql");
+        var port = LocalProcesses.FreePort();
+
+        if (!Directory.Exists(Path.Combine(dataDir, "mysql")))
+        {
+            LocalProcesses.Run(LocalProcesses.FindBinary("mariadb-install-db", "mariadb-server"),
+                "--no-defaults", $"--datadir={dataDir}", "--user=root",
+                "--auth-root-authentication-method=normal", "--skip-test-db");
+        }
+
+        var server = builder.AddResource(new MySqlServerResource(name, mariadbd, dataDir, password.Resource))
+            .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
+            .WithArgs(
+                "--no-defaults", $"--datadir={dataDir}", $"--port={port}", "--bind-address=127.0.0.1",
+                $"--socket={Path.Combine(dataDir, "mysqld.sock")}", $"--pid-file={Path.Combine(dataDir, "mysqld.pid")}",
+                "--user=root", "--skip-name-resolve", $"--init-file={initFile}",
+                "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+                "--max-connections=1000", "--innodb-buffer-pool-size=256M");
+
+        // The init file runs on every start, so the account always matches the current password parameter.
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server.Resource, async (_, cancellationToken) =>
+        {
+            var secret = (await password.Resource.GetValueAsync(cancellationToken))!.Replace("'", "''");
+            await File.WriteAllTextAsync(initFile, string.Join('\n',
+                $"CREATE USER IF NOT EXISTS '{MySqlServerResource.UserName}'@'%' IDENTIFIED BY '{secret}';",
+                $"ALTER USER '{MySqlServerResource.UserName}'@'%' IDENTIFIED BY '{secret}';",
+                $"GRANT ALL PRIVILEGES ON *.* TO '{MySqlServerResource.UserName}'@'%';",
+                "DROP USER IF EXISTS ''@'localhost';"), cancellationToken);
+        });
+
+        return server;
+    }
+}

@@ -1,0 +1,64 @@
+using Evently.Domain.Events;
+
+namespace Evently.Domain.Bookings;
+
+public sealed class Booking
+{
+    public long Id { get; set; }
+    public long EventId { get; set; }
+    public long UserId { get; set; }
+    public int Quantity { get; set; }
+    public BookingStatus Status { get; set; } = BookingStatus.Confirmed;
+    public DateTime CreatedAt { get; set; }
+    public DateTime? CancelledAt { get; set; }
+
+    // Unique per user: a retried request with the same key finds this booking instead of making another.
+    public string? IdempotencyKey { get; set; }
+
+    public Event? Event { get; set; }
+    public List<BookingSeat> Seats { get; set; } = [];
+}
+
+public enum BookingStatus
+{
+    Confirmed,
+    Cancelled
+}
+
+/// <summary>A seat a booking holds (Active) or once held (history of cancelled bookings and seat changes).</summary>
+public sealed class BookingSeat
+{
+    public long BookingId { get; set; }
+    public long SeatId { get; set; }
+
+    // true while the booking holds the seat, NULL once released. A unique index on (SeatId, Active)
+    // lets any number of released rows exist but only one holder: a double booking cannot be stored.
+    public bool? Active { get; set; }
+
+    public Seat? Seat { get; set; }
+}
+
+/// <summary>A booking request for a high-demand event, queued on a Redis stream and answered by the worker.</summary>
+public sealed class BookingRequest
+{
+    public long Id { get; set; }
+    public long EventId { get; set; }
+    public long UserId { get; set; }
+    public int Quantity { get; set; }
+
+    // Seat ids as a comma-separated list, for seated high-demand events.
+    public string? SeatIds { get; set; }
+    public BookingRequestStatus Status { get; set; } = BookingRequestStatus.Queued;
+    public long? BookingId { get; set; }
+    public string? Reason { get; set; }
+    public string? IdempotencyKey { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? ProcessedAt { get; set; }
+}
+
+public enum BookingRequestStatus
+{
+    Queued,
+    Confirmed,
+    Rejected
+}

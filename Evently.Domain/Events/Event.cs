@@ -1,0 +1,54 @@
+namespace Evently.Domain.Events;
+
+public sealed class Event
+{
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public string Description { get; set; } = "";
+    public required string Venue { get; set; }
+    public DateTime StartsAt { get; set; }
+    public DateTime EndsAt { get; set; }
+    public int Capacity { get; set; }
+
+    // Tickets held by confirmed bookings: always the sum of their quantities, changed only by
+    // single-statement conditional writes (see BookingService).
+    public int Booked { get; set; }
+
+    // Tickets held for waitlist offers; not bookable by anyone else while the offer is open.
+    public int Held { get; set; }
+    public EventStatus Status { get; set; } = EventStatus.Scheduled;
+    public bool HasSeating { get; set; }
+    public bool HighDemand { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+
+    // Concurrency token: bumped by every write to the row, so an update based on a stale read fails.
+    public int Version { get; set; }
+
+    public int Available => Math.Max(0, Capacity - Booked - Held);
+
+    public List<Seat> Seats { get; set; } = [];
+}
+
+public enum EventStatus
+{
+    Scheduled,
+    Cancelled
+}
+
+public sealed class Seat
+{
+    public long Id { get; set; }
+    public long EventId { get; set; }
+    public required string Section { get; set; }
+    public required string Row { get; set; }
+    public int Number { get; set; }
+    public SeatStatus Status { get; set; } = SeatStatus.Available;
+}
+
+public enum SeatStatus
+{
+    Available,
+    Held,
+    Booked
+}

@@ -1,0 +1,53 @@
+using Evently.Domain.Auth;
+using Evently.Domain.Bookings;
+using Evently.Domain.Events;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Evently.Domain.Infrastructure.Configurations;
+
+internal sealed class BookingConfiguration : IEntityTypeConfiguration<Booking>
+{
+    public void Configure(EntityTypeBuilder<Booking> booking)
+    {
+        booking.ToTable("bookings");
+        booking.HasOne(b => b.Event).WithMany().HasForeignKey(b => b.EventId);
+        booking.HasOne<User>().WithMany().HasForeignKey(b => b.UserId);
+        booking.Property(b => b.IdempotencyKey).HasMaxLength(64);
+        booking.HasIndex(b => new { b.UserId, b.IdempotencyKey }).IsUnique();
+        // A user's history, newest first; an event's active bookings; analytics by day.
+        booking.HasIndex(b => new { b.UserId, b.CreatedAt });
+        booking.HasIndex(b => new { b.EventId, b.Status });
+        booking.HasIndex(b => b.CreatedAt);
+        booking.HasIndex(b => b.CancelledAt);
+        booking.HasMany(b => b.Seats).WithOne().HasForeignKey(s => s.BookingId);
+    }
+}
+
+internal sealed class BookingSeatConfiguration : IEntityTypeConfiguration<BookingSeat>
+{
+    public void Configure(EntityTypeBuilder<BookingSeat> bookingSeat)
+    {
+        bookingSeat.ToTable("booking_seats");
+        bookingSeat.HasKey(s => new { s.BookingId, s.SeatId });
+        bookingSeat.HasOne(s => s.Seat).WithMany().HasForeignKey(s => s.SeatId);
+        bookingSeat.HasIndex(s => new { s.SeatId, s.Active }).IsUnique();
+    }
+}
+
+internal sealed class BookingRequestConfiguration : IEntityTypeConfiguration<BookingRequest>
+{
+    public void Configure(EntityTypeBuilder<BookingRequest> request)
+    {
+        request.ToTable("booking_requests");
+        request.HasOne<Event>().WithMany().HasForeignKey(r => r.EventId);
+        request.HasOne<User>().WithMany().HasForeignKey(r => r.UserId);
+        request.HasOne<Booking>().WithMany().HasForeignKey(r => r.BookingId);
+        request.Property(r => r.SeatIds).HasMaxLength(1000);
+        request.Property(r => r.Reason).HasMaxLength(200);
+        request.Property(r => r.IdempotencyKey).HasMaxLength(64);
+        request.HasIndex(r => new { r.UserId, r.IdempotencyKey }).IsUnique();
+        // Position in the queue: queued requests of the event ahead of this one.
+        request.HasIndex(r => new { r.EventId, r.Status, r.Id });
+    }
+}

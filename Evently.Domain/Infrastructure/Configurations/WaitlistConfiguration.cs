@@ -1,0 +1,45 @@
+using Evently.Domain.Auth;
+using Evently.Domain.Events;
+using Evently.Domain.Notifications;
+using Evently.Domain.Waitlist;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Evently.Domain.Infrastructure.Configurations;
+
+internal sealed class WaitlistEntryConfiguration : IEntityTypeConfiguration<WaitlistEntry>
+{
+    public void Configure(EntityTypeBuilder<WaitlistEntry> entry)
+    {
+        entry.ToTable("waitlist_entries");
+        entry.HasOne<Event>().WithMany().HasForeignKey(w => w.EventId);
+        entry.HasOne<User>().WithMany().HasForeignKey(w => w.UserId);
+        // The line of an event in order, and a user's entries.
+        entry.HasIndex(w => new { w.EventId, w.Status, w.Id });
+        entry.HasIndex(w => new { w.UserId, w.EventId });
+        entry.HasIndex(w => new { w.Status, w.OfferExpiresAt });
+    }
+}
+
+internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>
+{
+    public void Configure(EntityTypeBuilder<Notification> notification)
+    {
+        notification.ToTable("notifications");
+        notification.HasOne<User>().WithMany().HasForeignKey(n => n.UserId);
+        notification.Property(n => n.Kind).HasMaxLength(32);
+        notification.Property(n => n.Message).HasMaxLength(1000);
+        notification.HasIndex(n => new { n.UserId, n.CreatedAt });
+        notification.HasIndex(n => n.EmailedAt);
+    }
+}
+
+internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage>
+{
+    public void Configure(EntityTypeBuilder<OutboxMessage> message)
+    {
+        message.ToTable("outbox_messages");
+        message.Property(m => m.Kind).HasMaxLength(32);
+        message.HasIndex(m => new { m.ProcessedAt, m.Id });
+    }
+}

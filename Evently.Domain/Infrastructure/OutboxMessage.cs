@@ -1,0 +1,21 @@
+namespace Evently.Domain.Infrastructure;
+
+/// <summary>
+/// A fact written in the same transaction as the change it describes (tickets freed, event cancelled),
+/// so the worker learns of it even if the process crashes right after the commit.
+/// </summary>
+public sealed class OutboxMessage
+{
+    public long Id { get; set; }
+    public required string Kind { get; set; }
+    public long EventId { get; set; }
+    public int Quantity { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? ProcessedAt { get; set; }
+}
+
+public static class OutboxKinds
+{
+    public const string TicketsFreed = "tickets-freed";
+    public const string EventCancelled = "event-cancelled";
+}
