@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace Evently.Tests.Infrastructure;
+
+// Runs another project of the solution, already built, as its own process.
+internal static class DotnetProject
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string projectPath, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    {
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(projectPath)!
+        };
+        foreach (var argument in new[] { "run", "--no-build", "--no-launch-profile", "-c", Configuration, "--project", projectPath, "--" }.Concat(arguments))
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await error);
+    }
+}
