@@ -1,4 +1,7 @@
 using Evently.ApiService;
+using Evently.ApiService.Auth;
+using Evently.ApiService.Events;
+using Evently.ApiService.Infrastructure;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,9 +13,18 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseRateLimiter();
+app.UseAuthorization();
+app.UseOutputCache();
 
 app.MapOpenApi();
-app.MapScalarApiReference("/api-docs", options => options.WithTitle("Evently API"));
+app.MapScalarApiReference("/api-docs", options => options
+    .WithTitle("Evently API")
+    .AddPreferredSecuritySchemes(OpenApiBearer.SchemeName));
 app.MapDefaultEndpoints();
+
+app.MapAuthApi();
+app.MapEventsApi();
 
 app.Run();

@@ -1,0 +1,47 @@
+using System.Security.Claims;
+using Evently.Domain.Auth;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Evently.ApiService.Auth;
+
+public static class AuthExtensions
+{
+    public const string AdminPolicy = "admin";
+    public const string RoleClaim = "role";
+
+    public static void AddEventlyAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<Microsoft.Extensions.Options.IOptions<JwtOptions>>((bearer, jwtOptions) =>
+            {
+                var jwt = jwtOptions.Value;
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = jwt.Issuer,
+                    ValidAudience = jwt.Audience,
+                    IssuerSigningKey = TokenIssuer.SigningKey(jwt),
+                    NameClaimType = JwtRegisteredClaimNames.Sub,
+                    RoleClaimType = RoleClaim,
+                    ClockSkew = TimeSpan.FromSeconds(30)
+                };
+            });
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, policy => policy.RequireRole(Roles.Admin));
+    }
+
+    public static long UserId(this ClaimsPrincipal user) =>
+        long.Parse(user.FindFirstValue(JwtRegisteredClaimNames.Sub)
+            ?? throw new InvalidOperationException("An authenticated user always has a subject."));
+
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole(Roles.Admin);
+}

@@ -1,0 +1,99 @@
+using Evently.Domain.Events;
+
+namespace Evently.ApiService.Events;
+
+// Shape rules for an event body, checked before anything touches the database.
+internal static class EventValidation
+{
+    private const int MaxRows = 100;
+    private const int MaxSeatsPerRow = 500;
+
+    /// <param name="previousStartsAt">On update, the start time already stored: it may stay in the past.</param>
+    public static Dictionary<string, string[]> Validate(CreateEventRequest request, DateTime now, DateTime? previousStartsAt = null)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Add(string field, string message) =>
+            (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
+
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 200)
+        {
+            Add("name", "A name of 1 to 200 characters is required.");
+        }
+        if (string.IsNullOrWhiteSpace(request.Venue) || request.Venue.Trim().Length > 200)
+        {
+            Add("venue", "A venue of 1 to 200 characters is required.");
+        }
+        if (request.Description?.Length > 4000)
+        {
+            Add("description", "The description may be at most 4000 characters long.");
+        }
+
+        if (request.StartsAt is not { } startsAt)
+        {
+            Add("startsAt", "startsAt is required.");
+        }
+        else if (startsAt.UtcDateTime < now && startsAt.UtcDateTime != previousStartsAt)
+        {
+            Add("startsAt", "startsAt must be in the future.");
+        }
+        if (request.EndsAt is not { } endsAt)
+        {
+            Add("endsAt", "endsAt is required.");
+        }
+        else if (request.StartsAt is { } start && endsAt <= start)
+        {
+            Add("endsAt", "endsAt must be after startsAt.");
+        }
+
+        if (request.Capacity is not >= 1)
+        {
+            Add("capacity", "capacity must be at least 1.");
+        }
+
+        if (request.Seating is { } seating)
+        {
+            var sections = seating.Sections ?? [];
+            if (sections.Count == 0)
+            {
+                Add("seating.sections", "A seat layout needs at least one section.");
+            }
+            for (var i = 0; i < sections.Count; i++)
+            {
+                var section = sections[i];
+                if (string.IsNullOrWhiteSpace(section.Name) || section.Name.Trim().Length > 50)
+                {
+                    Add($"seating.sections[{i}].name", "A section name of 1 to 50 characters is required.");
+                }
+                if (section.Rows is < 1 or > MaxRows)
+                {
+                    Add($"seating.sections[{i}].rows", $"rows must be between 1 and {MaxRows}.");
+                }
+                if (section.SeatsPerRow is < 1 or > MaxSeatsPerRow)
+                {
+                    Add($"seating.sections[{i}].seatsPerRow", $"seatsPerRow must be between 1 and {MaxSeatsPerRow}.");
+                }
+            }
+            if (sections.GroupBy(s => s.Name?.Trim(), StringComparer.OrdinalIgnoreCase).Any(g => g.Count() > 1))
+            {
+                Add("seating.sections", "Section names must be unique.");
+            }
+            var seats = sections.Sum(s => Math.Max(0, s.Rows) * (long)Math.Max(0, s.SeatsPerRow));
+            if (request.Capacity is { } capacity && seats != capacity)
+            {
+                Add("capacity", $"capacity must equal the number of seats in the layout ({seats}).");
+            }
+        }
+
+        return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+    }
+
+    public static EventDraft ToDraft(CreateEventRequest request) => new(
+        request.Name!.Trim(),
+        request.Description?.Trim() ?? "",
+        request.Venue!.Trim(),
+        request.StartsAt!.Value.UtcDateTime,
+        request.EndsAt!.Value.UtcDateTime,
+        request.Capacity!.Value,
+        request.HighDemand ?? false,
+        request.Seating?.Sections?.Select(s => new SeatSection(s.Name!.Trim(), s.Rows, s.SeatsPerRow)).ToList());
+}

@@ -1,0 +1,160 @@
+using Evently.ApiService.Auth;
+using Evently.ApiService.Infrastructure;
+using Evently.Domain.Events;
+using Evently.Domain.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.ApiService.Events;
+
+public static class EventsApi
+{
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("api/events").WithTags("Events");
+
+        api.MapGet("/", ListEvents)
+            .WithName("ListEvents")
+            .WithSummary("List upcoming events")
+            .WithDescription("Scheduled events that have not started, soonest first. Cached for up to 30 s, evicted on every change.")
+            .CacheOutput(OutputCaching.EventsPolicy);
+
+        api.MapGet("/{id:long}", GetEvent)
+            .WithName("GetEvent")
+            .WithSummary("Get an event")
+            .CacheOutput(OutputCaching.EventsPolicy);
+
+        api.MapGet("/{id:long}/seats", GetSeats)
+            .WithName("GetEventSeats")
+            .WithSummary("List an event's seats and their status")
+            .WithDescription("An event without seating answers an empty list.");
+
+        var admin = api.MapGroup("").RequireAuthorization(AuthExtensions.AdminPolicy);
+
+        admin.MapPost("/", CreateEvent)
+            .WithName("CreateEvent")
+            .WithSummary("Create an event (admin)")
+            .WithDescription("A seat layout creates the seats in the same transaction; capacity must equal the number of seats.");
+
+        admin.MapPut("/{id:long}", UpdateEvent)
+            .WithName("UpdateEvent")
+            .WithSummary("Update an event (admin)")
+            .WithDescription("409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked.");
+
+        admin.MapDelete("/{id:long}", CancelEvent)
+            .WithName("CancelEvent")
+            .WithSummary("Cancel an event (admin)")
+            .WithDescription("The event becomes 'cancelled' and leaves the public list; every active booking is cancelled and its holder notified.");
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<PageResult<EventSummary>>, ValidationProblem>> ListEvents(
+        [AsParameters] PageRequest paging, [AsParameters] EventListQuery query, EventlyDbContext db,
+        TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var errors = paging.Validate();
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        var events = db.Events.AsNoTracking().Where(e => e.Status == EventStatus.Scheduled && e.StartsAt >= now);
+        if (!string.IsNullOrWhiteSpace(query.Q))
+        {
+            var text = query.Q.Trim();
+            events = events.Where(e => e.Name.Contains(text) || e.Venue.Contains(text));
+        }
+        if (query.From is { } from)
+        {
+            events = events.Where(e => e.StartsAt >= from.UtcDateTime);
+        }
+        if (query.To is { } to)
+        {
+            events = events.Where(e => e.StartsAt <= to.UtcDateTime);
+        }
+
+        var total = await events.CountAsync(cancellationToken);
+        var items = await events.OrderBy(e => e.StartsAt).ThenBy(e => e.Id)
+            .Skip(paging.Skip).Take(paging.Size)
+            .ToListAsync(cancellationToken);
+
+        return TypedResults.Ok(new PageResult<EventSummary>(items.Select(EventSummary.From).ToList(), paging.PageNumber, paging.Size, total));
+    }
+
+    public static async Task<Results<Ok<EventDetails>, ProblemHttpResult>> GetEvent(
+        long id, EventlyDbContext db, CancellationToken cancellationToken)
+    {
+        var evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, cancellationToken);
+        return evt is null ? Problems.From(EventErrors.NotFound) : TypedResults.Ok(EventDetails.From(evt));
+    }
+
+    public static async Task<Results<Ok<List<SeatResponse>>, ProblemHttpResult>> GetSeats(
+        long id, EventlyDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Events.AnyAsync(e => e.Id == id, cancellationToken))
+        {
+            return Problems.From(EventErrors.NotFound);
+        }
+
+        var seats = await db.Seats.AsNoTracking().Where(s => s.EventId == id)
+            .OrderBy(s => s.Section).ThenBy(s => s.Row.Length).ThenBy(s => s.Row).ThenBy(s => s.Number)
+            .Select(s => new SeatResponse(s.Id, s.Section, s.Row, s.Number, s.Status))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(seats);
+    }
+
+    public static async Task<Results<Created<EventDetails>, ValidationProblem>> CreateEvent(
+        CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)
+    {
+        var errors = EventValidation.Validate(request, services.TimeProvider.GetUtcNow().UtcDateTime);
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var evt = await services.Events.CreateAsync(EventValidation.ToDraft(request), cancellationToken);
+        await services.Cache.InvalidateAsync(cancellationToken);
+        return TypedResults.Created($"/api/events/{evt.Id}", EventDetails.From(evt));
+    }
+
+    public static async Task<Results<Ok<EventDetails>, ValidationProblem, ProblemHttpResult>> UpdateEvent(
+        long id, CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)
+    {
+        var stored = await services.Db.Events.AsNoTracking().Where(e => e.Id == id)
+            .Select(e => new { e.StartsAt }).SingleOrDefaultAsync(cancellationToken);
+        if (stored is null)
+        {
+            return Problems.From(EventErrors.NotFound);
+        }
+
+        var errors = EventValidation.Validate(request, services.TimeProvider.GetUtcNow().UtcDateTime, stored.StartsAt);
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var result = await services.Events.UpdateAsync(id, EventValidation.ToDraft(request), cancellationToken);
+        if (!result.Succeeded)
+        {
+            return Problems.From(result.Error!);
+        }
+        await services.Cache.InvalidateAsync(cancellationToken);
+        return TypedResults.Ok(EventDetails.From(result.Value!));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> CancelEvent(
+        long id, [AsParameters] EventServices services, CancellationToken cancellationToken)
+    {
+        var result = await services.Events.CancelAsync(id, cancellationToken);
+        if (!result.Succeeded)
+        {
+            return Problems.From(result.Error!);
+        }
+        await services.Cache.InvalidateAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+}
+
+public sealed record EventServices(EventlyDbContext Db, EventService Events, EventCache Cache, TimeProvider TimeProvider);

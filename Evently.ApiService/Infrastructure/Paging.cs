@@ -1,0 +1,31 @@
+using System.ComponentModel;
+
+namespace Evently.ApiService.Infrastructure;
+
+public sealed record PageRequest(
+    [property: Description("Page number, from 1.")] int? Page,
+    [property: Description("Items per page, 1 to 100 (default 20).")] int? PageSize)
+{
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
+    public int PageNumber => Page ?? 1;
+    public int Size => PageSize ?? DefaultPageSize;
+    public int Skip => (PageNumber - 1) * Size;
+
+    public Dictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (PageNumber < 1)
+        {
+            errors["page"] = ["page must be 1 or more."];
+        }
+        if (Size is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"pageSize must be between 1 and {MaxPageSize}."];
+        }
+        return errors;
+    }
+}
+
+public sealed record PageResult<T>(IReadOnlyList<T> Items, int Page, int PageSize, int TotalCount);

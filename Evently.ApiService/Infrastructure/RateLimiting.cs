@@ -1,0 +1,78 @@
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Evently.ApiService.Infrastructure;
+
+public sealed class RateLimitingOptions
+{
+    public const string Section = "Evently:RateLimiting";
+
+    // Token buckets refilled to the limit every period: a user may burst up to the limit at once.
+    public int UserTokenLimit { get; set; } = 100;
+    public int AnonymousTokenLimit { get; set; } = 60;
+
+    // Stricter, per client IP: slows password guessing and mass registration.
+    public int AuthTokenLimit { get; set; } = 10;
+    public int ReplenishmentPeriodSeconds { get; set; } = 10;
+}
+
+public static class RateLimiting
+{
+    public const string AuthPolicy = "auth";
+
+    public static void AddEventlyRateLimiting(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new();
+        var period = TimeSpan.FromSeconds(options.ReplenishmentPeriodSeconds);
+
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+
+            // Every request: one bucket per user, or per IP address when anonymous.
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                context.User.FindFirstValue(JwtRegisteredClaimNames.Sub) is { } userId
+                    ? Bucket($"user:{userId}", options.UserTokenLimit, period)
+                    : Bucket($"ip:{ClientAddress(context)}", options.AnonymousTokenLimit, period));
+
+            limiter.AddPolicy(AuthPolicy, context =>
+                Bucket($"auth:{ClientAddress(context)}", options.AuthTokenLimit, period));
+
+            limiter.OnRejected = async (rejected, cancellationToken) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
+                    ? (int)Math.Ceiling(wait.TotalSeconds)
+                    : options.ReplenishmentPeriodSeconds;
+                rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, retryAfter).ToString();
+
+                var problems = rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = rejected.HttpContext,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Type = Problems.TypeBase + "too-many-requests",
+                        Title = "Too many requests",
+                        Detail = $"Slow down: try again in {Math.Max(1, retryAfter)} seconds."
+                    }
+                });
+            };
+        });
+    }
+
+    private static RateLimitPartition<string> Bucket(string key, int limit, TimeSpan period) =>
+        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limit,
+            TokensPerPeriod = limit,
+            ReplenishmentPeriod = period,
+            QueueLimit = 0,
+            AutoReplenishment = true
+        });
+
+    private static string ClientAddress(HttpContext context) =>
+        context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}

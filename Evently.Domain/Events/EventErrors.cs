@@ -1,0 +1,21 @@
+using Evently.Domain.Common;
+
+namespace Evently.Domain.Events;
+
+public static class EventErrors
+{
+    public static readonly DomainError NotFound = DomainError.NotFound("The event");
+
+    public static readonly DomainError Cancelled =
+        new(ErrorKind.Conflict, "event-cancelled", "The event is cancelled and can no longer be changed.");
+
+    public static DomainError CapacityBelowBooked(int taken) =>
+        new(ErrorKind.Conflict, "capacity-below-booked",
+            $"Capacity cannot fall below the {taken} tickets already booked or held.");
+
+    public static readonly DomainError SeatingLocked =
+        new(ErrorKind.Conflict, "seating-locked", "The seat layout cannot change once seats are booked or held.");
+
+    public static readonly DomainError ConcurrentUpdate =
+        new(ErrorKind.Conflict, "concurrent-update", "The event changed while it was being updated; try again.");
+}

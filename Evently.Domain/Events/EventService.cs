@@ -1,0 +1,168 @@
+using Evently.Domain.Common;
+using Evently.Domain.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.Domain.Events;
+
+/// <summary>What an admin sets on an event; already validated for shape (see the API's validator).</summary>
+public sealed record EventDraft(
+    string Name, string Description, string Venue, DateTime StartsAt, DateTime EndsAt, int Capacity,
+    bool HighDemand, IReadOnlyList<SeatSection>? Seating);
+
+// Creating, changing and cancelling events: the rules that need the database.
+public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
+{
+    private const int MaxConcurrencyRetries = 5;
+
+    public async Task<Event> CreateAsync(EventDraft draft, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        var evt = new Event { Name = draft.Name, Venue = draft.Venue, CreatedAt = now };
+        Apply(evt, draft, now);
+        // The seats are inserted by the same SaveChanges, hence in the same transaction as the event.
+        evt.Seats = draft.Seating is null ? [] : SeatLayout.Create(draft.Seating);
+        db.Events.Add(evt);
+        await db.SaveChangesAsync(cancellationToken);
+        return evt;
+    }
+
+    public async Task<Result<Event>> UpdateAsync(long id, EventDraft draft, CancellationToken cancellationToken)
+    {
+        // Bookings change Booked (and Version) concurrently: a stale read fails on the concurrency
+        // token, and the rules are checked again against the fresh row.
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var evt = await db.Events.Include(e => e.Seats).SingleOrDefaultAsync(e => e.Id == id, cancellationToken);
+            if (evt is null)
+            {
+                return EventErrors.NotFound;
+            }
+            if (evt.Status == EventStatus.Cancelled)
+            {
+                return EventErrors.Cancelled;
+            }
+            if (draft.Capacity < evt.Booked + evt.Held)
+            {
+                return EventErrors.CapacityBelowBooked(evt.Booked + evt.Held);
+            }
+
+            var layoutChanges = !SameLayout(evt, draft.Seating);
+            if (layoutChanges && evt.Seats.Any(s => s.Status != SeatStatus.Available))
+            {
+                return EventErrors.SeatingLocked;
+            }
+
+            var freedTickets = draft.Capacity - evt.Capacity;
+            Apply(evt, draft, timeProvider.GetUtcNow().UtcDateTime);
+            if (layoutChanges)
+            {
+                db.Seats.RemoveRange(evt.Seats);
+                evt.Seats = draft.Seating is null ? [] : SeatLayout.Create(draft.Seating);
+            }
+            if (freedTickets > 0)
+            {
+                // More tickets for sale: the waitlist gets first refusal (read by the worker).
+                db.OutboxMessages.Add(new OutboxMessage
+                {
+                    Kind = OutboxKinds.TicketsFreed, EventId = evt.Id, Quantity = freedTickets, CreatedAt = evt.UpdatedAt
+                });
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return evt;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < MaxConcurrencyRetries)
+            {
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                return EventErrors.ConcurrentUpdate;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cancels the event and, in the same transaction, every active booking of it, returning their
+    /// seats and notifying their holders. Cancelling a cancelled event changes nothing.
+    /// </summary>
+    /// <returns>The number of bookings cancelled.</returns>
+    public async Task<Result<int>> CancelAsync(long id, CancellationToken cancellationToken)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync<object?, Result<int>>(null, async (_, _, ct) =>
+        {
+            db.ChangeTracker.Clear();
+            var now = timeProvider.GetUtcNow().UtcDateTime;
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+
+            // Locks the event row: a booking racing with this waits, then finds the event cancelled.
+            var cancelled = await db.Events
+                .Where(e => e.Id == id && e.Status == EventStatus.Scheduled)
+                .ExecuteUpdateAsync(e => e
+                    .SetProperty(x => x.Status, EventStatus.Cancelled)
+                    .SetProperty(x => x.Booked, 0)
+                    .SetProperty(x => x.Held, 0)
+                    .SetProperty(x => x.Version, x => x.Version + 1)
+                    .SetProperty(x => x.UpdatedAt, now), ct);
+            if (cancelled == 0)
+            {
+                return await db.Events.AnyAsync(e => e.Id == id, ct) ? 0 : EventErrors.NotFound;
+            }
+
+            var bookings = await db.Bookings
+                .Where(b => b.EventId == id && b.Status == Bookings.BookingStatus.Confirmed)
+                .Select(b => new { b.Id, b.UserId })
+                .ToListAsync(ct);
+            var bookingIds = bookings.Select(b => b.Id).ToList();
+
+            await db.Bookings.Where(b => bookingIds.Contains(b.Id)).ExecuteUpdateAsync(b => b
+                .SetProperty(x => x.Status, Bookings.BookingStatus.Cancelled)
+                .SetProperty(x => x.CancelledAt, now), ct);
+            await db.BookingSeats.Where(s => bookingIds.Contains(s.BookingId) && s.Active == true)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Active, (bool?)null), ct);
+            await db.Seats.Where(s => s.EventId == id)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
+
+            var eventName = await db.Events.Where(e => e.Id == id).Select(e => e.Name).SingleAsync(ct);
+            db.Notifications.AddRange(bookings.Select(b => b.UserId).Distinct().Select(userId => new Notifications.Notification
+            {
+                UserId = userId,
+                EventId = id,
+                Kind = Notifications.NotificationKinds.EventCancelled,
+                Message = $"{eventName} has been cancelled; your booking is cancelled too.",
+                CreatedAt = now
+            }));
+            db.OutboxMessages.Add(new OutboxMessage { Kind = OutboxKinds.EventCancelled, EventId = id, CreatedAt = now });
+            await db.SaveChangesAsync(ct);
+
+            await transaction.CommitAsync(ct);
+            return bookings.Count;
+        }, null, cancellationToken);
+    }
+
+    private static void Apply(Event evt, EventDraft draft, DateTime now)
+    {
+        evt.Name = draft.Name;
+        evt.Description = draft.Description;
+        evt.Venue = draft.Venue;
+        evt.StartsAt = draft.StartsAt;
+        evt.EndsAt = draft.EndsAt;
+        evt.Capacity = draft.Capacity;
+        evt.HighDemand = draft.HighDemand;
+        evt.HasSeating = draft.Seating is not null;
+        evt.UpdatedAt = now;
+        evt.Version++;
+    }
+
+    private static bool SameLayout(Event evt, IReadOnlyList<SeatSection>? seating)
+    {
+        var wanted = seating is null ? [] : SeatLayout.Create(seating);
+        return wanted.Count == evt.Seats.Count
+            && wanted.Select(SeatKey).ToHashSet().SetEquals(evt.Seats.Select(SeatKey));
+
+        static string SeatKey(Seat seat) => $"{seat.Section}\n{seat.Row}\n{seat.Number}";
+    }
+}

@@ -1,0 +1,92 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Evently.Tests.Infrastructure;
+
+public sealed record UserDto(long Id, string Email, string Name, string Role);
+public sealed record LoginDto(string AccessToken, DateTime ExpiresAt, UserDto User);
+public sealed record EventDto(
+    long Id, string Name, string Venue, DateTime StartsAt, DateTime EndsAt, int Capacity, int Booked, int Available,
+    string Status, bool HasSeating, bool HighDemand, string? Description, DateTime CreatedAt, DateTime UpdatedAt);
+public sealed record PageDto<T>(List<T> Items, int Page, int PageSize, int TotalCount);
+public sealed record SeatDto(long Id, string Section, string Row, int Number, string Status);
+
+/// <summary>A logged-in HTTP client for one user of the app under test.</summary>
+public sealed record Caller(HttpClient Http, UserDto User) : IDisposable
+{
+    public void Dispose() => Http.Dispose();
+}
+
+// Test helpers that speak the HTTP contract. Each test makes its own users and events.
+public static class TestApi
+{
+    public const string AdminEmail = "admin@evently.local";
+    public const string AdminPassword = "evently-admin-dev";
+
+    public static string UniqueEmail(string prefix = "user") => $"{prefix}-{Guid.NewGuid():N}@example.com";
+
+    public static async Task<Caller> NewUserAsync(this EventlyAppFixture fixture, string name = "Test User")
+    {
+        var email = UniqueEmail();
+        var register = await fixture.Api.PostAsJsonAsync("/api/auth/register", new { email, password = "password123", name });
+        Assert.Equal(HttpStatusCode.Created, register.StatusCode);
+        return await fixture.LoginAsync(email, "password123");
+    }
+
+    public static Task<Caller> AdminAsync(this EventlyAppFixture fixture) => fixture.LoginAsync(AdminEmail, AdminPassword);
+
+    public static async Task<Caller> LoginAsync(this EventlyAppFixture fixture, string email, string password)
+    {
+        var response = await fixture.Api.PostAsJsonAsync("/api/auth/login", new { email, password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var login = (await response.Content.ReadFromJsonAsync<LoginDto>())!;
+        var http = fixture.CreateApiClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.AccessToken);
+        return new Caller(http, login.User);
+    }
+
+    public static object NewEventBody(string? name = null, int capacity = 100, int startsInDays = 30,
+        object? seating = null, bool highDemand = false)
+    {
+        var startsAt = DateTime.UtcNow.Date.AddDays(startsInDays).AddHours(19);
+        return new
+        {
+            name = name ?? $"Event {Guid.NewGuid():N}",
+            description = "A test event",
+            venue = "Test Hall",
+            startsAt,
+            endsAt = startsAt.AddHours(3),
+            capacity,
+            highDemand,
+            seating
+        };
+    }
+
+    public static async Task<EventDto> CreateEventAsync(this Caller admin, object body)
+    {
+        var response = await admin.Http.PostAsJsonAsync("/api/events", body);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<EventDto>())!;
+    }
+
+    public static Task<EventDto> CreateEventAsync(this Caller admin, int capacity = 100, object? seating = null) =>
+        admin.CreateEventAsync(NewEventBody(capacity: capacity, seating: seating));
+
+    public static async Task<JsonElement> ReadProblemAsync(this HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
+        Assert.True(problem.TryGetProperty("title", out _), "problem details carry a title");
+        return problem;
+    }
+
+    public static string[] FieldErrors(this JsonElement problem, string field) =>
+        problem.GetProperty("errors").TryGetProperty(field, out var messages)
+            ? messages.EnumerateArray().Select(m => m.GetString()!).ToArray()
+            : [];
+
+    public static string? Code(this JsonElement problem) =>
+        problem.TryGetProperty("code", out var code) ? code.GetString() : null;
+}

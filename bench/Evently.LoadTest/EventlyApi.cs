@@ -1,0 +1,82 @@
+using System.Net.Http.Headers;
+
+namespace Evently.LoadTest;
+
+/// <summary>Typed calls to the Evently HTTP API: strict ones for seeding and checking, tolerant ones for load.</summary>
+internal sealed class EventlyApi(HttpClient http)
+{
+    /// <summary>Status code of a load request when no response arrived (timeout, broken connection).</summary>
+    public const int NoResponse = 0;
+
+    public async Task<string> LoginAsync(string email, string password)
+    {
+        var response = await http.PostAsJsonAsync("/api/auth/login", new LoginRequest(email, password));
+        return (await ReadAsync<LoginResponse>(response)).AccessToken;
+    }
+
+    public async Task RegisterAsync(string email, string password, string name)
+    {
+        using var response = await http.PostAsJsonAsync("/api/auth/register", new RegisterRequest(email, password, name));
+        await EnsureSuccessAsync(response);
+    }
+
+    public async Task<EventResponse> CreateEventAsync(string adminToken, CreateEventRequest body)
+    {
+        using var request = Request(HttpMethod.Post, "/api/events", adminToken, body);
+        return await ReadAsync<EventResponse>(await http.SendAsync(request));
+    }
+
+    public async Task<EventResponse> GetEventAsync(long id)
+    {
+        // Event details are output-cached; a query string the API ignores makes every read a cache miss.
+        var response = await http.GetAsync($"/api/events/{id}?fresh={Guid.NewGuid():N}");
+        return await ReadAsync<EventResponse>(response);
+    }
+
+    public Task<int> AliveAsync() => TrySendAsync(new HttpRequestMessage(HttpMethod.Get, "/alive"));
+
+    public Task<int> BookAsync(string userToken, long eventId) =>
+        TrySendAsync(Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1)));
+
+    private async Task<int> TrySendAsync(HttpRequestMessage request)
+    {
+        using (request)
+        {
+            try
+            {
+                using var response = await http.SendAsync(request);
+                return (int)response.StatusCode;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                return NoResponse;
+            }
+        }
+    }
+
+    private static HttpRequestMessage Request<T>(HttpMethod method, string path, string bearerToken, T body) => new(method, path)
+    {
+        Content = JsonContent.Create(body),
+        Headers = { Authorization = new AuthenticationHeaderValue("Bearer", bearerToken) }
+    };
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response)
+    {
+        using (response)
+        {
+            await EnsureSuccessAsync(response);
+            return await response.Content.ReadFromJsonAsync<T>()
+                ?? throw new InvalidOperationException($"{response.RequestMessage?.RequestUri} returned an empty body.");
+        }
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            throw new InvalidOperationException(
+                $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} -> {(int)response.StatusCode}: {body}");
+        }
+    }
+}
