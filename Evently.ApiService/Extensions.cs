@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Infrastructure;
+using Evently.Domain.Bookings;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
 
@@ -15,6 +16,8 @@ public static class Extensions
         builder.AddRedisClient("redis");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<EventService>();
+        builder.Services.AddScoped<BookingService>();
+        builder.Services.AddSingleton<BookingMetrics>();
 
         builder.AddEventlyAuthentication();
         builder.AddEventlyRateLimiting();

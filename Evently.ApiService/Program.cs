@@ -1,5 +1,6 @@
 using Evently.ApiService;
 using Evently.ApiService.Auth;
+using Evently.ApiService.Bookings;
 using Evently.ApiService.Events;
 using Evently.ApiService.Infrastructure;
 using Scalar.AspNetCore;
@@ -26,5 +27,6 @@ app.MapDefaultEndpoints();
 
 app.MapAuthApi();
 app.MapEventsApi();
+app.MapBookingsApi();
 
 app.Run();

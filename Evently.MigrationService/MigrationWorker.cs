@@ -1,3 +1,4 @@
+using Evently.Domain.Common;
 using System.Diagnostics;
 using Evently.Domain.Auth;
 using Evently.Domain.Infrastructure;
@@ -32,7 +33,7 @@ public sealed class MigrationWorker(
             await EnsureAdminAsync(db, stoppingToken);
             if (options.Value.SeedDemoData)
             {
-                await DemoData.SeedAsync(db, timeProvider.GetUtcNow().UtcDateTime, stoppingToken);
+                await DemoData.SeedAsync(db, timeProvider.UtcNow(), stoppingToken);
             }
         }
         catch (Exception ex)
@@ -61,7 +62,7 @@ public sealed class MigrationWorker(
             Name = "Administrator",
             Role = Roles.Admin,
             PasswordHash = "",
-            CreatedAt = timeProvider.GetUtcNow().UtcDateTime
+            CreatedAt = timeProvider.UtcNow()
         };
         user.PasswordHash = passwordHasher.HashPassword(user, admin.Password);
         db.Users.Add(user);

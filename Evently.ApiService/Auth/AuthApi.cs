@@ -1,3 +1,4 @@
+using Evently.Domain.Common;
 using System.Net.Mail;
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Auth;
@@ -44,7 +45,7 @@ public static class AuthApi
             Name = request.Name!.Trim(),
             Role = Roles.User,
             PasswordHash = "",
-            CreatedAt = services.TimeProvider.GetUtcNow().UtcDateTime
+            CreatedAt = services.TimeProvider.UtcNow()
         };
         if (await services.Db.Users.AnyAsync(u => u.NormalizedEmail == user.NormalizedEmail, cancellationToken))
         {

@@ -1,3 +1,4 @@
+using Evently.Domain.Common;
 using System.Security.Claims;
 using System.Text;
 using Evently.Domain.Auth;
@@ -16,7 +17,7 @@ public sealed class TokenIssuer(IOptions<JwtOptions> options, TimeProvider timeP
     public (string Token, DateTime ExpiresAt) Issue(User user)
     {
         var jwt = options.Value;
-        var now = timeProvider.GetUtcNow().UtcDateTime;
+        var now = timeProvider.UtcNow();
         var expiresAt = now.AddMinutes(jwt.LifetimeMinutes);
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {

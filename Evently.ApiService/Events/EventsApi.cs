@@ -1,3 +1,4 @@
+using Evently.Domain.Common;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Events;
@@ -59,7 +60,7 @@ public static class EventsApi
             return Problems.Validation(errors);
         }
 
-        var now = timeProvider.GetUtcNow().UtcDateTime;
+        var now = timeProvider.UtcNow();
         var events = db.Events.AsNoTracking().Where(e => e.Status == EventStatus.Scheduled && e.StartsAt >= now);
         if (!string.IsNullOrWhiteSpace(query.Q))
         {
@@ -108,7 +109,7 @@ public static class EventsApi
     public static async Task<Results<Created<EventDetails>, ValidationProblem>> CreateEvent(
         CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)
     {
-        var errors = EventValidation.Validate(request, services.TimeProvider.GetUtcNow().UtcDateTime);
+        var errors = EventValidation.Validate(request, services.TimeProvider.UtcNow());
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
@@ -129,7 +130,7 @@ public static class EventsApi
             return Problems.From(EventErrors.NotFound);
         }
 
-        var errors = EventValidation.Validate(request, services.TimeProvider.GetUtcNow().UtcDateTime, stored.StartsAt);
+        var errors = EventValidation.Validate(request, services.TimeProvider.UtcNow(), stored.StartsAt);
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);

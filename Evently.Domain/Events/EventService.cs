@@ -16,7 +16,7 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
 
     public async Task<Event> CreateAsync(EventDraft draft, CancellationToken cancellationToken)
     {
-        var now = timeProvider.GetUtcNow().UtcDateTime;
+        var now = timeProvider.UtcNow();
         var evt = new Event { Name = draft.Name, Venue = draft.Venue, CreatedAt = now };
         Apply(evt, draft, now);
         // The seats are inserted by the same SaveChanges, hence in the same transaction as the event.
@@ -54,7 +54,7 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
             }
 
             var freedTickets = draft.Capacity - evt.Capacity;
-            Apply(evt, draft, timeProvider.GetUtcNow().UtcDateTime);
+            Apply(evt, draft, timeProvider.UtcNow());
             if (layoutChanges)
             {
                 db.Seats.RemoveRange(evt.Seats);
@@ -95,7 +95,7 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         return await strategy.ExecuteAsync<object?, Result<int>>(null, async (_, _, ct) =>
         {
             db.ChangeTracker.Clear();
-            var now = timeProvider.GetUtcNow().UtcDateTime;
+            var now = timeProvider.UtcNow();
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
 
             // Locks the event row: a booking racing with this waits, then finds the event cancelled.
@@ -148,8 +148,8 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         evt.Name = draft.Name;
         evt.Description = draft.Description;
         evt.Venue = draft.Venue;
-        evt.StartsAt = draft.StartsAt;
-        evt.EndsAt = draft.EndsAt;
+        evt.StartsAt = Clock.ToStoredPrecision(draft.StartsAt);
+        evt.EndsAt = Clock.ToStoredPrecision(draft.EndsAt);
         evt.Capacity = draft.Capacity;
         evt.HighDemand = draft.HighDemand;
         evt.HasSeating = draft.Seating is not null;

@@ -90,3 +90,37 @@ public static class TestApi
     public static string? Code(this JsonElement problem) =>
         problem.TryGetProperty("code", out var code) ? code.GetString() : null;
 }
+
+public sealed record BookedSeatDto(long Id, string Section, string Row, int Number);
+public sealed record BookingDto(
+    long Id, long EventId, string EventName, int Quantity, List<BookedSeatDto> Seats, string Status,
+    DateTime CreatedAt, DateTime? CancelledAt);
+
+public static class BookingTestApi
+{
+    public static Task<HttpResponseMessage> BookAsync(this Caller caller, long eventId, int quantity, string? idempotencyKey = null) =>
+        caller.PostBookingAsync(new { eventId, quantity }, idempotencyKey);
+
+    public static Task<HttpResponseMessage> BookSeatsAsync(this Caller caller, long eventId, IEnumerable<long> seatIds) =>
+        caller.PostBookingAsync(new { eventId, seatIds }, null);
+
+    public static async Task<HttpResponseMessage> PostBookingAsync(this Caller caller, object body, string? idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/bookings") { Content = JsonContent.Create(body) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        return await caller.Http.SendAsync(request);
+    }
+
+    public static async Task<BookingDto> BookedAsync(this Task<HttpResponseMessage> booking)
+    {
+        var response = await booking;
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<BookingDto>())!;
+    }
+
+    public static async Task<EventDto> ReadEventAsync(this EventlyAppFixture fixture, long id) =>
+        (await fixture.Api.GetFromJsonAsync<EventDto>($"/api/events/{id}"))!;
+}

@@ -1,0 +1,52 @@
+using System.ComponentModel;
+using Evently.Domain.Bookings;
+
+namespace Evently.ApiService.Bookings;
+
+/// <summary>Body of POST /api/bookings: a quantity, or the seats wanted on a seated event.</summary>
+public sealed record CreateBookingRequest(
+    long? EventId,
+    [property: Description("1 to 10 tickets; leave out when choosing seats.")] int? Quantity,
+    [property: Description("Seats to book on a seated event (from GET /api/events/{id}/seats).")] IReadOnlyList<long>? SeatIds);
+
+public sealed record ChangeSeatsRequest(IReadOnlyList<long>? SeatIds);
+
+public sealed record BookingListQuery(
+    [property: Description("confirmed or cancelled; both when left out.")] string? Status)
+{
+    // Parsed here rather than bound as an enum: binding is case-sensitive and the contract's values are lower-case.
+    public bool TryGetStatus(out BookingStatus? status)
+    {
+        status = null;
+        if (Status is null)
+        {
+            return true;
+        }
+        if (Enum.GetNames<BookingStatus>().FirstOrDefault(n => n.Equals(Status, StringComparison.OrdinalIgnoreCase)) is { } name)
+        {
+            status = Enum.Parse<BookingStatus>(name);
+            return true;
+        }
+        return false;
+    }
+}
+
+public sealed record BookedSeat(long Id, string Section, string Row, int Number);
+
+public sealed record BookingResponse(
+    long Id, long EventId, string EventName, int Quantity, IReadOnlyList<BookedSeat> Seats, BookingStatus Status,
+    DateTime CreatedAt, DateTime? CancelledAt)
+{
+    public static BookingResponse From(Booking booking) => new(
+        booking.Id,
+        booking.EventId,
+        booking.Event?.Name ?? "",
+        booking.Quantity,
+        booking.Seats.Where(s => s.Seat is not null)
+            .Select(s => new BookedSeat(s.SeatId, s.Seat!.Section, s.Seat.Row, s.Seat.Number))
+            .OrderBy(s => s.Section).ThenBy(s => s.Row).ThenBy(s => s.Number)
+            .ToList(),
+        booking.Status,
+        booking.CreatedAt,
+        booking.CancelledAt);
+}

@@ -1,0 +1,130 @@
+using System.Security.Claims;
+using Evently.ApiService.Auth;
+using Evently.ApiService.Infrastructure;
+using Evently.Domain.Bookings;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.ApiService.Bookings;
+
+public static class BookingsApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public static IEndpointRouteBuilder MapBookingsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("api/bookings").WithTags("Bookings").RequireAuthorization();
+
+        api.MapPost("/", CreateBooking)
+            .WithName("CreateBooking")
+            .WithSummary("Book tickets: a quantity, or chosen seats")
+            .WithDescription("Never oversells. 409 'sold-out' or 'seat-taken'; 422 once the event has started. " +
+                "With an Idempotency-Key header (up to 64 characters) a repeat of the request returns the first booking.");
+
+        api.MapGet("/", ListBookings)
+            .WithName("ListBookings")
+            .WithSummary("The caller's bookings, newest first, cancelled ones included");
+
+        api.MapGet("/{id:long}", GetBooking)
+            .WithName("GetBooking")
+            .WithSummary("One of the caller's bookings");
+
+        api.MapDelete("/{id:long}", CancelBooking)
+            .WithName("CancelBooking")
+            .WithSummary("Cancel a booking (owner or admin)")
+            .WithDescription("The tickets return to sale at once and the waitlist is offered them. Cancelling a cancelled booking changes nothing. 422 once the event has started.");
+
+        api.MapPost("/{id:long}/seats", ChangeSeats)
+            .WithName("ChangeBookingSeats")
+            .WithSummary("Pick or change the seats of a confirmed booking")
+            .WithDescription("Exactly the booking's quantity of seats. 409 'seat-taken' changes nothing.");
+
+        return app;
+    }
+
+    public static async Task<Results<Created<BookingResponse>, ValidationProblem, ProblemHttpResult>> CreateBooking(
+        CreateBookingRequest request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
+    {
+        var command = new BookingCommand(user.UserId(), request.EventId ?? 0, request.Quantity, request.SeatIds, idempotencyKey);
+        var result = await services.Bookings.BookAsync(command, cancellationToken);
+        if (!result.Succeeded)
+        {
+            return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
+        }
+
+        await services.Cache.InvalidateAsync(cancellationToken);
+        var booking = result.Value!;
+        return TypedResults.Created($"/api/bookings/{booking.Id}", BookingResponse.From(booking));
+    }
+
+    public static async Task<Results<Ok<PageResult<BookingResponse>>, ValidationProblem>> ListBookings(
+        [AsParameters] PageRequest paging, [AsParameters] BookingListQuery query, ClaimsPrincipal user,
+        [AsParameters] BookingServices services, CancellationToken cancellationToken)
+    {
+        var errors = paging.Validate();
+        if (!query.TryGetStatus(out var wanted))
+        {
+            errors["status"] = ["status must be 'confirmed' or 'cancelled'."];
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var userId = user.UserId();
+        var bookings = services.Bookings.QueryBookings().Where(b => b.UserId == userId);
+        if (wanted is { } status)
+        {
+            bookings = bookings.Where(b => b.Status == status);
+        }
+
+        var total = await bookings.CountAsync(cancellationToken);
+        var page = await bookings.OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Id)
+            .Skip(paging.Skip).Take(paging.Size)
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+
+        return TypedResults.Ok(new PageResult<BookingResponse>(
+            page.Select(BookingResponse.From).ToList(), paging.PageNumber, paging.Size, total));
+    }
+
+    public static async Task<Results<Ok<BookingResponse>, ProblemHttpResult>> GetBooking(
+        long id, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
+    {
+        var userId = user.UserId();
+        var booking = await services.Bookings.QueryBookings()
+            .SingleOrDefaultAsync(b => b.Id == id && b.UserId == userId, cancellationToken);
+        return booking is null ? Problems.From(BookingErrors.NotFound) : TypedResults.Ok(BookingResponse.From(booking));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> CancelBooking(
+        long id, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
+    {
+        var result = await services.Bookings.CancelAsync(id, user.UserId(), user.IsAdmin(), cancellationToken);
+        if (!result.Succeeded)
+        {
+            return Problems.From(result.Error!);
+        }
+
+        await services.Cache.InvalidateAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<BookingResponse>, ValidationProblem, ProblemHttpResult>> ChangeSeats(
+        long id, ChangeSeatsRequest request, ClaimsPrincipal user, [AsParameters] BookingServices services,
+        CancellationToken cancellationToken)
+    {
+        var result = await services.Bookings.ChangeSeatsAsync(id, user.UserId(), request.SeatIds, cancellationToken);
+        if (!result.Succeeded)
+        {
+            return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
+        }
+
+        await services.Cache.InvalidateAsync(cancellationToken);
+        return TypedResults.Ok(BookingResponse.From(result.Value!));
+    }
+}
+
+public sealed record BookingServices(BookingService Bookings, EventCache Cache);

@@ -1,0 +1,306 @@
+using Evently.Domain.Common;
+using Evently.Domain.Events;
+using Evently.Domain.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.Domain.Bookings;
+
+/// <summary>
+/// Books and cancels tickets: the one implementation used by the API (direct bookings) and the worker
+/// (queued bookings).
+/// </summary>
+/// <remarks>
+/// Why it cannot oversell: the capacity check and the increment are one conditional UPDATE
+/// (<c>SET Booked = Booked + q WHERE Booked + Held + q &lt;= Capacity</c>), which InnoDB evaluates under
+/// the row's lock, so two bookings can never both see the same free tickets. No lock is taken before
+/// the write and no read-modify-write happens in the app. Seats are taken the same way
+/// (<c>WHERE Status = 'Available'</c>, every row must change), and the unique index on
+/// (SeatId, Active) of booking_seats and the CHECK constraint on events refuse any code path that
+/// would get it wrong anyway.
+/// </remarks>
+public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics)
+{
+    public async Task<Result<Booking>> BookAsync(BookingCommand command, CancellationToken cancellationToken)
+    {
+        if (BookingRules.Validate(command) is { } invalid)
+        {
+            return invalid;
+        }
+        if (await FindByIdempotencyKeyAsync(command, cancellationToken) is { } replay)
+        {
+            return replay;
+        }
+
+        var evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == command.EventId, cancellationToken);
+        var seats = command.SeatIds is { } seatIds
+            ? await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken)
+            : [];
+        if (BookingRules.CheckEvent(evt, command, seats, timeProvider.UtcNow()) is { } refused)
+        {
+            return await RefuseAsync(command, refused, cancellationToken);
+        }
+
+        var result = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            command, async (_, cmd, ct) => await TryBookAsync(cmd, seats, ct), null, cancellationToken);
+
+        if (!result.Succeeded)
+        {
+            return await RefuseAsync(command, result.Error!, cancellationToken);
+        }
+
+        var booking = result.Value!;
+        booking.Event = evt;
+        metrics.Made(booking.Quantity);
+        return booking;
+    }
+
+    // One attempt, in one transaction: take the tickets, take the seats, write the booking.
+    private async Task<Result<Booking>> TryBookAsync(BookingCommand command, List<Seat> seats, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var now = timeProvider.UtcNow();
+        var tickets = BookingRules.Tickets(command);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+
+        var taken = await db.Events
+            .Where(e => e.Id == command.EventId && e.Status == EventStatus.Scheduled && e.StartsAt > now
+                && e.Booked + e.Held + tickets <= e.Capacity)
+            .ExecuteUpdateAsync(e => e
+                .SetProperty(x => x.Booked, x => x.Booked + tickets)
+                .SetProperty(x => x.Version, x => x.Version + 1), ct);
+        if (taken == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            return await WhyNotBookableAsync(command.EventId, now, ct);
+        }
+
+        if (seats.Count > 0)
+        {
+            var seatIds = seats.Select(s => s.Id).ToList();
+            var seatsTaken = await db.Seats
+                .Where(s => s.EventId == command.EventId && seatIds.Contains(s.Id) && s.Status == SeatStatus.Available)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct);
+            if (seatsTaken != seatIds.Count)
+            {
+                await transaction.RollbackAsync(ct);
+                return BookingErrors.SeatTaken;
+            }
+        }
+
+        var booking = new Booking
+        {
+            EventId = command.EventId,
+            UserId = command.UserId,
+            Quantity = tickets,
+            CreatedAt = now,
+            IdempotencyKey = command.IdempotencyKey,
+            Seats = seats.Select(s => new BookingSeat { SeatId = s.Id, Active = true, Seat = s }).ToList()
+        };
+        db.Bookings.Add(booking);
+        foreach (var seat in seats)
+        {
+            db.Entry(seat).State = EntityState.Unchanged;
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            // Another request with the same Idempotency-Key (or, if the rules above were wrong, the
+            // same seat) got there first; nothing of this attempt is kept.
+            await transaction.RollbackAsync(ct);
+            return seats.Count > 0 ? BookingErrors.SeatTaken : BookingErrors.SoldOut;
+        }
+
+        await transaction.CommitAsync(ct);
+        return booking;
+    }
+
+    private async Task<DomainError> WhyNotBookableAsync(long eventId, DateTime now, CancellationToken ct)
+    {
+        var evt = await db.Events.AsNoTracking().Where(e => e.Id == eventId)
+            .Select(e => new { e.Status, e.StartsAt }).SingleOrDefaultAsync(ct);
+        return evt is null || evt.Status == EventStatus.Cancelled ? BookingErrors.EventNotFound
+            : evt.StartsAt <= now ? BookingErrors.EventStarted
+            : BookingErrors.SoldOut;
+    }
+
+    // A refusal of a keyed request may only mean that its twin won the race: answer with the twin's booking.
+    private async Task<Result<Booking>> RefuseAsync(BookingCommand command, DomainError error, CancellationToken ct)
+    {
+        if (await FindByIdempotencyKeyAsync(command, ct) is { } replay)
+        {
+            return replay;
+        }
+        metrics.Refused(error.Code);
+        return error;
+    }
+
+    private async Task<Booking?> FindByIdempotencyKeyAsync(BookingCommand command, CancellationToken ct) =>
+        command.IdempotencyKey is null
+            ? null
+            : await QueryBookings().SingleOrDefaultAsync(b => b.UserId == command.UserId && b.IdempotencyKey == command.IdempotencyKey, ct);
+
+    /// <summary>Bookings with their event and seats, read-only.</summary>
+    public IQueryable<Booking> QueryBookings() =>
+        db.Bookings.AsNoTracking().Include(b => b.Event).Include(b => b.Seats).ThenInclude(s => s.Seat);
+
+    /// <summary>
+    /// Cancels a booking: its tickets and seats return to sale and an outbox row tells the worker to
+    /// offer them to the waitlist, all in one transaction. Cancelling a cancelled booking changes nothing.
+    /// </summary>
+    public async Task<Result<Booking>> CancelAsync(long bookingId, long callerId, bool callerIsAdmin, CancellationToken cancellationToken)
+    {
+        var booking = await QueryBookings().SingleOrDefaultAsync(b => b.Id == bookingId, cancellationToken);
+        if (booking is null || (booking.UserId != callerId && !callerIsAdmin))
+        {
+            return BookingErrors.NotFound;
+        }
+        if (booking.Status == BookingStatus.Cancelled)
+        {
+            return booking;
+        }
+        if (booking.Event!.StartsAt <= timeProvider.UtcNow())
+        {
+            return BookingErrors.EventStarted;
+        }
+
+        var cancelled = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            booking, async (_, b, ct) => await TryCancelAsync(b, ct), null, cancellationToken);
+        if (cancelled)
+        {
+            metrics.Cancelled();
+        }
+        return await QueryBookings().SingleAsync(b => b.Id == bookingId, cancellationToken);
+    }
+
+    private async Task<bool> TryCancelAsync(Booking booking, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var now = timeProvider.UtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+
+        // The booking row is the guard: of two racing cancels only one changes it.
+        var changed = await db.Bookings
+            .Where(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed)
+            .ExecuteUpdateAsync(b => b
+                .SetProperty(x => x.Status, BookingStatus.Cancelled)
+                .SetProperty(x => x.CancelledAt, now), ct);
+        if (changed == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            return false;
+        }
+
+        await db.Events.Where(e => e.Id == booking.EventId && e.Status == EventStatus.Scheduled)
+            .ExecuteUpdateAsync(e => e
+                .SetProperty(x => x.Booked, x => x.Booked - booking.Quantity)
+                .SetProperty(x => x.Version, x => x.Version + 1), ct);
+
+        // Read under the booking row's lock: a seat change that raced with this one has committed by now.
+        var seatIds = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)
+            .Select(s => s.SeatId).ToListAsync(ct);
+        if (seatIds.Count > 0)
+        {
+            await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Active, (bool?)null), ct);
+            await db.Seats.Where(s => seatIds.Contains(s.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
+        }
+
+        db.OutboxMessages.Add(new OutboxMessage
+        {
+            Kind = OutboxKinds.TicketsFreed, EventId = booking.EventId, Quantity = booking.Quantity, CreatedAt = now
+        });
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Picks or changes the seats of a confirmed booking on a seated event: the new seats are taken
+    /// with the same conditional write as a booking, the old ones released, all or nothing.
+    /// </summary>
+    public async Task<Result<Booking>> ChangeSeatsAsync(long bookingId, long callerId, IReadOnlyList<long>? seatIds,
+        CancellationToken cancellationToken)
+    {
+        var booking = await QueryBookings().SingleOrDefaultAsync(b => b.Id == bookingId && b.UserId == callerId, cancellationToken);
+        if (booking is null)
+        {
+            return BookingErrors.NotFound;
+        }
+        if (booking.Status != BookingStatus.Confirmed)
+        {
+            return BookingErrors.NotConfirmed;
+        }
+        if (seatIds is null || seatIds.Count != booking.Quantity || seatIds.Distinct().Count() != seatIds.Count)
+        {
+            return BookingErrors.InvalidSeats($"Choose exactly {booking.Quantity} different seats, one per ticket of the booking.");
+        }
+
+        var seats = await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken);
+        var command = new BookingCommand(callerId, booking.EventId, null, seatIds, null);
+        if (BookingRules.CheckEvent(booking.Event, command, seats, timeProvider.UtcNow()) is { } refused)
+        {
+            return refused;
+        }
+
+        var result = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            (booking, seatIds), async (_, state, ct) => await TrySwapSeatsAsync(state.booking, state.seatIds, ct), null, cancellationToken);
+        if (!result.Succeeded)
+        {
+            metrics.Refused(result.Error!.Code);
+            return result.Error!;
+        }
+        return await QueryBookings().SingleAsync(b => b.Id == bookingId, cancellationToken);
+    }
+
+    private async Task<Result<bool>> TrySwapSeatsAsync(Booking booking, IReadOnlyList<long> wanted, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var held = booking.Seats.Where(s => s.Active == true).Select(s => s.SeatId).ToList();
+        var toTake = wanted.Except(held).ToList();
+        var toRelease = held.Except(wanted).ToList();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+
+        // Locks the booking row (MySQL counts matched rows, so this no-op write answers 1 while the
+        // booking is confirmed): a cancel racing with the swap waits for it, or has already won.
+        var stillConfirmed = await db.Bookings.Where(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed)
+            .ExecuteUpdateAsync(b => b.SetProperty(x => x.Status, BookingStatus.Confirmed), ct);
+        if (stillConfirmed == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            return BookingErrors.NotConfirmed;
+        }
+
+        var taken = await db.Seats
+            .Where(s => s.EventId == booking.EventId && toTake.Contains(s.Id) && s.Status == SeatStatus.Available)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct);
+        if (taken != toTake.Count)
+        {
+            await transaction.RollbackAsync(ct);
+            return BookingErrors.SeatTaken;
+        }
+
+        await db.Seats.Where(s => toRelease.Contains(s.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
+        // Seats given back are no part of the booking any more; a cancel, by contrast, keeps them as history.
+        await db.BookingSeats.Where(s => s.BookingId == booking.Id && toRelease.Contains(s.SeatId)).ExecuteDeleteAsync(ct);
+        await db.BookingSeats.Where(s => s.BookingId == booking.Id && toTake.Contains(s.SeatId)).ExecuteDeleteAsync(ct);
+        db.BookingSeats.AddRange(toTake.Select(id => new BookingSeat { BookingId = booking.Id, SeatId = id, Active = true }));
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            await transaction.RollbackAsync(ct);
+            return BookingErrors.SeatTaken;
+        }
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+}

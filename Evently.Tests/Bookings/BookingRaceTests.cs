@@ -1,0 +1,138 @@
+using Evently.Domain.Bookings;
+using Evently.Domain.Events;
+using Evently.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.Tests.Bookings;
+
+// Many real HTTP clients racing against the real database: the contract's invariants must hold.
+[Collection(AppCollection.Name)]
+public sealed class BookingRaceTests(EventlyAppFixture fixture)
+{
+    private async Task<List<Caller>> UsersAsync(int count) =>
+        (await Task.WhenAll(Enumerable.Range(0, count).Select(_ => fixture.NewUserAsync()))).ToList();
+
+    [Fact]
+    public async Task Four_hundred_racing_requests_for_fifty_tickets_confirm_exactly_fifty()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(capacity: 50);
+        var users = await UsersAsync(40);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 400).Select(i => users[i % users.Count].BookAsync(evt.Id, 1)));
+
+        Assert.Equal(50, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(350, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        Assert.Equal(50, (await fixture.ReadEventAsync(evt.Id)).Booked);
+        await AssertInvariantsAsync(evt.Id, expectedBooked: 50);
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task Two_hundred_racing_requests_for_five_seats_give_each_seat_to_one_booking()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(capacity: 5,
+            seating: new { sections = new[] { new { name = "Front", rows = 1, seatsPerRow = 5 } } });
+        var seats = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{evt.Id}/seats"))!.Select(s => s.Id).ToList();
+        var users = await UsersAsync(40);
+        var random = new Random(42);
+        var wanted = Enumerable.Range(0, 200)
+            .Select(_ => seats.OrderBy(_ => random.Next()).Take(random.Next(1, 3)).ToList())
+            .ToList();
+
+        var responses = await Task.WhenAll(wanted.Select((seatIds, i) => users[i % users.Count].BookSeatsAsync(evt.Id, seatIds)));
+
+        var confirmed = new List<BookingDto>();
+        foreach (var response in responses.Where(r => r.StatusCode == HttpStatusCode.Created))
+        {
+            confirmed.Add((await response.Content.ReadFromJsonAsync<BookingDto>())!);
+        }
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        var bookedSeats = confirmed.SelectMany(b => b.Seats.Select(s => s.Id)).ToList();
+        Assert.Equal(bookedSeats.Count, bookedSeats.Distinct().Count());
+        Assert.NotEmpty(confirmed);
+        await AssertInvariantsAsync(evt.Id, expectedBooked: bookedSeats.Count);
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task Racing_requests_with_one_idempotency_key_make_one_booking()
+    {
+        using var admin = await fixture.AdminAsync();
+        using var user = await fixture.NewUserAsync();
+        var evt = await admin.CreateEventAsync(capacity: 100);
+        var key = $"race-{Guid.NewGuid():N}";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => user.BookAsync(evt.Id, 2, key)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        var ids = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<BookingDto>())!.Id));
+        Assert.Single(ids.Distinct());
+        Assert.Equal(2, (await fixture.ReadEventAsync(evt.Id)).Booked);
+        await AssertInvariantsAsync(evt.Id, expectedBooked: 2);
+    }
+
+    [Fact]
+    public async Task Racing_cancels_and_books_on_a_full_event_keep_booked_within_capacity()
+    {
+        const int capacity = 20;
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(capacity: capacity);
+        var holders = await UsersAsync(capacity);
+        var bookings = await Task.WhenAll(holders.Select(h => h.BookAsync(evt.Id, 1).BookedAsync()));
+        var hopefuls = await UsersAsync(20);
+
+        // Watch the counter from the database while the race runs.
+        using var stop = new CancellationTokenSource();
+        var observed = new List<int>();
+        var watcher = Task.Run(async () =>
+        {
+            await using var db = fixture.CreateDbContext();
+            while (!stop.IsCancellationRequested)
+            {
+                observed.Add(await db.Events.Where(e => e.Id == evt.Id).Select(e => e.Booked).SingleAsync());
+                await Task.Delay(5);
+            }
+        });
+
+        var cancels = bookings.SelectMany((b, i) => Enumerable.Repeat(holders[i], 2)
+            .Select(h => h.Http.DeleteAsync($"/api/bookings/{b.Id}")));
+        var books = Enumerable.Range(0, 100).Select(i => hopefuls[i % hopefuls.Count].BookAsync(evt.Id, 1));
+        var responses = await Task.WhenAll(cancels.Concat(books).ToList());
+        await stop.CancelAsync();
+        await watcher;
+
+        Assert.All(responses, r => Assert.Contains(r.StatusCode,
+            new[] { HttpStatusCode.NoContent, HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        Assert.All(observed, booked => Assert.InRange(booked, 0, capacity));
+        var newBookings = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
+        Assert.InRange(newBookings, 1, capacity);
+        await AssertInvariantsAsync(evt.Id, expectedBooked: newBookings);
+        holders.Concat(hopefuls).ToList().ForEach(u => u.Dispose());
+    }
+
+    // booked == sum of confirmed quantities, within capacity; each seat held by at most one confirmed booking.
+    private async Task AssertInvariantsAsync(long eventId, int expectedBooked)
+    {
+        await using var db = fixture.CreateDbContext();
+        var evt = await db.Events.AsNoTracking().SingleAsync(e => e.Id == eventId);
+        var confirmed = await db.Bookings.Where(b => b.EventId == eventId && b.Status == BookingStatus.Confirmed).ToListAsync();
+
+        Assert.Equal(expectedBooked, evt.Booked);
+        Assert.Equal(evt.Booked, confirmed.Sum(b => b.Quantity));
+        Assert.InRange(evt.Booked, 0, evt.Capacity);
+
+        var confirmedIds = confirmed.Select(b => b.Id).ToList();
+        var heldSeats = await db.BookingSeats.Where(s => s.Active == true && confirmedIds.Contains(s.BookingId))
+            .Select(s => s.SeatId).ToListAsync();
+        Assert.Equal(heldSeats.Count, heldSeats.Distinct().Count());
+        var bookedSeats = await db.Seats.Where(s => s.EventId == eventId && s.Status == SeatStatus.Booked)
+            .Select(s => s.Id).ToListAsync();
+        Assert.Equal(heldSeats.Order(), bookedSeats.Order());
+        if (evt.HasSeating)
+        {
+            Assert.Equal(evt.Booked, heldSeats.Count);
+        }
+    }
+}
