@@ -2,8 +2,6 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Evently.Domain.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Evently.Tests.Infrastructure;
 
@@ -32,9 +30,10 @@ public sealed class EventlyAppFixture : IAsyncLifetime
             "Evently:SeedDemoData=false",
             $"Evently:Api:RateLimiting:UserTokenLimit={UserRateLimit}",
             "Evently:Api:RateLimiting:AnonymousTokenLimit=1000000",
-            "Evently:Api:RateLimiting:AuthTokenLimit=1000000"
+            "Evently:Api:RateLimiting:AuthTokenLimit=1000000",
+            "Logging:LogLevel:Default=Warning",
+            "Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None"
         ], cancellation.Token);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
 
         App = await builder.BuildAsync(cancellation.Token);
         await App.StartAsync(cancellation.Token);

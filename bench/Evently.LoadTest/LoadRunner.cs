@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Evently.LoadTest;
+
+internal sealed record LoadSettings(int Clients, TimeSpan Duration, TimeSpan WarmUp)
+{
+    // Far above what one client can do, so it only matters if the clock misbehaves: every loop ends.
+    public int MaxRequestsPerClient => (int)Math.Ceiling(Math.Max(Duration.TotalSeconds, WarmUp.TotalSeconds) * 10_000);
+
+    public static LoadSettings Parse(string[] args)
+    {
+        int Option(string name, int fallback)
+        {
+            var index = Array.IndexOf(args, name);
+            return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+        }
+
+        return new(Clients: Option("--clients", 64), Duration: TimeSpan.FromSeconds(Option("--duration", 20)),
+            WarmUp: TimeSpan.FromSeconds(3));
+    }
+}
+
+/// <summary>One request: its HTTP status (<see cref="EventlyApi.NoResponse"/> if none came back) and latency.</summary>
+internal readonly record struct Sample(int Status, double LatencyMs);
+
+internal sealed record ScenarioResult(
+    string Name, int Requests, int Successes, IReadOnlyDictionary<int, int> ErrorsByStatus, double Seconds,
+    double P50Ms, double P99Ms)
+{
+    public double Throughput => Requests / Seconds;
+    public double SuccessThroughput => Successes / Seconds;
+
+    public static ScenarioResult From(string name, int successStatus, IReadOnlyList<Sample> samples, TimeSpan elapsed)
+    {
+        var latencies = samples.Select(s => s.LatencyMs).Order().ToArray();
+        var errors = samples.Where(s => s.Status != successStatus).CountBy(s => s.Status).ToDictionary();
+        return new(name, samples.Count, samples.Count - errors.Values.Sum(), errors, elapsed.TotalSeconds,
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+    }
+
+    // Nearest-rank percentile of sorted values.
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
+
+/// <summary>Closed-loop load: each client sends its next request as soon as the previous one is answered.</summary>
+internal static class LoadRunner
+{
+    public static async Task<ScenarioResult> RunAsync(
+        string name, int successStatus, LoadSettings settings, Func<int, Task<int>> send)
+    {
+        Console.WriteLine($"Running {name}: {settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Duration.TotalSeconds:0} s measured");
+        await RunClientsAsync(settings.Clients, settings.WarmUp, settings.MaxRequestsPerClient, send);
+
+        var clock = Stopwatch.StartNew();
+        var samples = await RunClientsAsync(settings.Clients, settings.Duration, settings.MaxRequestsPerClient, send);
+        return ScenarioResult.From(name, successStatus, samples.SelectMany(s => s).ToList(), clock.Elapsed);
+    }
+
+    private static Task<List<Sample>[]> RunClientsAsync(
+        int clients, TimeSpan duration, int maxRequests, Func<int, Task<int>> send) =>
+        Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(() => LoopAsync(client, duration, maxRequests, send))));
+
+    private static async Task<List<Sample>> LoopAsync(int client, TimeSpan duration, int maxRequests, Func<int, Task<int>> send)
+    {
+        var samples = new List<Sample>();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration && samples.Count < maxRequests)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var status = await send(client);
+            samples.Add(new Sample(status, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        }
+        return samples;
+    }
+}

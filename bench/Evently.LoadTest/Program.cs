@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+using Evently.LoadTest;
+
+var settings = LoadSettings.Parse(args);
+var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
+Console.WriteLine($"Machine: {machine}");
+
+Console.WriteLine("Starting the app: MariaDB, Redis, migrations, API, worker...");
+await using var app = await EventlyApp.StartAsync();
+// Every client needs its own connection, or the pool's queue becomes what gets measured.
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(1_000, settings.Clients) })
+{
+    BaseAddress = app.ApiEndpoint,
+    Timeout = TimeSpan.FromSeconds(30)
+};
+var api = new EventlyApi(http);
+
+Console.WriteLine($"Seeding events and {settings.Clients} users through the API...");
+var seed = await Seeder.RunAsync(api, settings.Clients);
+var ledger = new BookingLedger(seed.Events.Count);
+
+async Task<int> BookAsync(int client, int eventIndex)
+{
+    var status = await api.BookAsync(seed.UserTokens[client], seed.Events[eventIndex].Id);
+    ledger.Record(eventIndex, status);
+    return status;
+}
+
+ScenarioResult[] results =
+[
+    await LoadRunner.RunAsync("GET /alive (baseline)", 200, settings, _ => api.AliveAsync()),
+    await LoadRunner.RunAsync("Book, one event", 201, settings, client => BookAsync(client, SeedData.BigEvent)),
+    await LoadRunner.RunAsync($"Book, {seed.SpreadEventCount:N0} events", 201, settings,
+        client => BookAsync(client, 1 + Random.Shared.Next(seed.SpreadEventCount)))
+];
+
+var invariants = await ledger.VerifyAsync(api, seed.Events);
+Report.Print(machine, settings, results, invariants);
+return invariants.Holds ? 0 : 1;

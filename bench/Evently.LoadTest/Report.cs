@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace Evently.LoadTest;
+
+/// <summary>Prints the results: a console table, the invariants, and a Markdown block for BENCHMARKS.md.</summary>
+internal static class Report
+{
+    public static void Print(string machine, LoadSettings settings, IReadOnlyList<ScenarioResult> results, InvariantReport invariants)
+    {
+        var baseline = results[0];
+        Console.WriteLine();
+        Console.WriteLine($"Machine: {machine}");
+        Console.WriteLine($"Load: {settings.Clients} clients, {Seconds(settings.Duration)} s per scenario after a {Seconds(settings.WarmUp)} s warm-up");
+        Console.WriteLine();
+        Console.WriteLine($"{"Scenario",-24} {"requests",9} {"ok/s",9} {"req/s",9} {"p50 ms",8} {"p99 ms",8}  {"vs baseline",-16} errors");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"{r.Name,-24} {r.Requests,9:N0} {r.SuccessThroughput,9:N0} {r.Throughput,9:N0} {r.P50Ms,8:N1} {r.P99Ms,8:N1}  "
+                + $"{Ratio(r, baseline) + " baseline",-16} {Errors(r)}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Invariants over {invariants.Events:N0} events:");
+        Console.WriteLine($"  oversold: {invariants.Oversold}");
+        Console.WriteLine($"  booked != 201s made: {invariants.Mismatched}");
+        Console.WriteLine($"  total booked: {invariants.TotalBooked:N0}, total 201s: {invariants.TotalConfirmed:N0}, "
+            + $"unanswered: {invariants.TotalUnanswered:N0} ({(invariants.TotalsAgree ? "agree" : "DISAGREE")})");
+        Console.WriteLine($"  result: {(invariants.Holds ? "PASS" : "FAIL")}");
+
+        Console.WriteLine();
+        Console.WriteLine("---- paste into BENCHMARKS.md ----");
+        Console.WriteLine($"Evently load benchmark, {DateTime.UtcNow:yyyy-MM-dd}: {machine}; app and benchmark on the same machine.");
+        Console.WriteLine($"{settings.Clients} closed-loop clients, {Seconds(settings.Duration)} s per scenario after a {Seconds(settings.WarmUp)} s warm-up.");
+        Console.WriteLine();
+        Console.WriteLine("| Scenario | ok/s | p50 ms | p99 ms | vs baseline | errors |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---|");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"| {r.Name} | {r.SuccessThroughput:N0} | {r.P50Ms:N1} | {r.P99Ms:N1} | {Ratio(r, baseline)} | {Errors(r)} |");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Invariants ({invariants.Events:N0} events): oversold {invariants.Oversold}, booked != 201s {invariants.Mismatched}, "
+            + $"{invariants.TotalBooked:N0} booked for {invariants.TotalConfirmed:N0} 201s: {(invariants.Holds ? "PASS" : "FAIL")}.");
+    }
+
+    private static string Ratio(ScenarioResult result, ScenarioResult baseline) =>
+        (result.SuccessThroughput / baseline.SuccessThroughput).ToString("0.00", CultureInfo.InvariantCulture) + "x";
+
+    private static string Errors(ScenarioResult result) => result.ErrorsByStatus.Count == 0
+        ? "none"
+        : string.Join(", ", result.ErrorsByStatus.OrderBy(e => e.Key)
+            .Select(e => $"{(e.Key == EventlyApi.NoResponse ? "no response" : e.Key.ToString(CultureInfo.InvariantCulture))}: {e.Value:N0}"));
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
+}
