@@ -11,9 +11,9 @@ namespace Evently.Tests.Infrastructure;
 /// </summary>
 public sealed class EventlyAppFixture : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"evently-tests-{Guid.NewGuid():N}");
+    private LocalApp? _local;
 
-    public DistributedApplication App { get; private set; } = null!;
+    public DistributedApplication App => _local!.App;
     public HttpClient Api { get; private set; } = null!;
     public string DatabaseConnectionString { get; private set; } = null!;
 
@@ -23,22 +23,12 @@ public sealed class EventlyAppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Evently_AppHost>(
+        _local = await LocalApp.StartAsync(
         [
-            "Evently:Infrastructure=processes",
-            $"Evently:DataDir={_dataDirectory}",
-            "Evently:SeedDemoData=false",
             $"Evently:Api:RateLimiting:UserTokenLimit={UserRateLimit}",
             "Evently:Api:RateLimiting:AnonymousTokenLimit=1000000",
-            "Evently:Api:RateLimiting:AuthTokenLimit=1000000",
-            "Logging:LogLevel:Default=Warning",
-            "Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None"
+            "Evently:Api:RateLimiting:AuthTokenLimit=1000000"
         ], cancellation.Token);
-
-        App = await builder.BuildAsync(cancellation.Token);
-        await App.StartAsync(cancellation.Token);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("api", cancellation.Token);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("worker", cancellation.Token);
 
         Api = App.CreateHttpClient("api");
         DatabaseConnectionString = (await App.GetConnectionStringAsync("evently", cancellation.Token))!;
@@ -56,18 +46,9 @@ public sealed class EventlyAppFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Api?.Dispose();
-        if (App is not null)
+        if (_local is not null)
         {
-            await App.StopAsync();
-            await App.DisposeAsync();
-        }
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A server that is still flushing keeps a file open; the OS cleans temp eventually.
+            await _local.DisposeAsync();
         }
     }
 }

@@ -1,0 +1,64 @@
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+
+namespace Evently.Tests.Infrastructure;
+
+/// <summary>
+/// The whole AppHost started for automation: MariaDB and Redis as local processes in a throw-away data
+/// dir, no demo data, quiet logs. Shared by the test fixture and the load benchmark (linked there).
+/// </summary>
+public sealed class LocalApp : IAsyncDisposable
+{
+    private readonly string _dataDirectory;
+
+    private LocalApp(DistributedApplication app, string dataDirectory) => (App, _dataDirectory) = (app, dataDirectory);
+
+    public DistributedApplication App { get; }
+
+    /// <param name="settings">More AppHost configuration, as <c>Key=Value</c>.</param>
+    public static async Task<LocalApp> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken)
+    {
+        string[] args =
+        [
+            "Evently:Infrastructure=processes",
+            "Evently:SeedDemoData=false",
+            // Only what goes wrong, and not the health probes that fail while the servers start.
+            "Logging:LogLevel:Default=Warning",
+            "Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None",
+            // MariaDB writes its start-up notes to stderr, which would read as errors.
+            "Logging:LogLevel:Evently.AppHost.Resources.mysql=None",
+            .. settings
+        ];
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"evently-{Guid.NewGuid():N}");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Evently_AppHost>(
+            [.. args, $"Evently:DataDir={dataDirectory}"], cancellationToken);
+
+        var local = new LocalApp(await builder.BuildAsync(cancellationToken), dataDirectory);
+        try
+        {
+            await local.App.StartAsync(cancellationToken);
+            await local.App.ResourceNotifications.WaitForResourceHealthyAsync("api", cancellationToken);
+            await local.App.ResourceNotifications.WaitForResourceHealthyAsync("worker", cancellationToken);
+            return local;
+        }
+        catch
+        {
+            await local.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A server still flushing keeps a file open; temp is cleaned eventually.
+        }
+    }
+}
