@@ -11,10 +11,21 @@ if (fresh && infrastructure == InfrastructureMode.Processes)
     LocalProcesses.WipeDataDirectories(builder);
 }
 
-var mysql = builder.AddMySql("mysql", infrastructure);
+IResourceBuilder<IResourceWithConnectionString> mysql, redis, smtp;
+try
+{
+    mysql = builder.AddMySql("mysql", infrastructure);
+    redis = builder.AddEventlyRedis("redis", infrastructure);
+    smtp = builder.AddSmtp4dev("smtp", infrastructure);
+}
+catch (MissingPrerequisiteException missing)
+{
+    // One line that says what to install, rather than a stack trace.
+    Console.Error.WriteLine(missing.Message);
+    Environment.Exit(1);
+    return;
+}
 var evently = mysql.AddDatabase("evently");
-var redis = builder.AddEventlyRedis("redis", infrastructure);
-var smtp = builder.AddSmtp4dev("smtp", infrastructure);
 
 // Local runs get documented defaults; a published deployment must supply them.
 var adminEmail = builder.AddParameterWithLocalDefault("admin-email", "admin@evently.local");

@@ -17,11 +17,13 @@ public static class AuthApi
 
         api.MapPost("/register", Register)
             .WithName("Register")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Create a user account")
             .WithDescription("Registers a user with the 'user' role (nobody can register as admin). E-mails are unique, case-insensitively.");
 
         api.MapPost("/login", Login)
             .WithName("Login")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .WithSummary("Log in and get a bearer token")
             .WithDescription("Answers the same 401 for an unknown e-mail and a wrong password.");
 

@@ -18,6 +18,9 @@ public static class BookingsApi
 
         api.MapPost("/", CreateBooking)
             .WithName("CreateBooking")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Book tickets: a quantity, or chosen seats")
             .WithDescription("Never oversells. 409 'sold-out' or 'seat-taken'; 422 once the event has started. " +
                 "With an Idempotency-Key header (up to 64 characters) a repeat of the request returns the first booking.");
@@ -28,15 +31,21 @@ public static class BookingsApi
 
         api.MapGet("/{id:long}", GetBooking)
             .WithName("GetBooking")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("One of the caller's bookings");
 
         api.MapDelete("/{id:long}", CancelBooking)
             .WithName("CancelBooking")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Cancel a booking (owner or admin)")
             .WithDescription("The tickets return to sale at once and the waitlist is offered them. Cancelling a cancelled booking changes nothing. 422 once the event has started.");
 
         api.MapPost("/{id:long}/seats", ChangeSeats)
             .WithName("ChangeBookingSeats")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Pick or change the seats of a confirmed booking")
             .WithDescription("Exactly the booking's quantity of seats. 409 'seat-taken' changes nothing.");
 

@@ -22,11 +22,13 @@ public static class EventsApi
 
         api.MapGet("/{id:long}", GetEvent)
             .WithName("GetEvent")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Get an event")
             .CacheOutput(OutputCaching.EventsPolicy);
 
         api.MapGet("/{id:long}/seats", GetSeats)
             .WithName("GetEventSeats")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("List an event's seats and their status")
             .WithDescription("An event without seating answers an empty list.");
 
@@ -39,11 +41,14 @@ public static class EventsApi
 
         admin.MapPut("/{id:long}", UpdateEvent)
             .WithName("UpdateEvent")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Update an event (admin)")
             .WithDescription("409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked.");
 
         admin.MapDelete("/{id:long}", CancelEvent)
             .WithName("CancelEvent")
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Cancel an event (admin)")
             .WithDescription("The event becomes 'cancelled' and leaves the public list; every active booking is cancelled and its holder notified.");
 

@@ -1,9 +1,12 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Evently.ApiService.Infrastructure;
 
 // Turns exceptions into problem details: the client's own mistakes (malformed JSON, a value that
-// does not bind) keep their 4xx status and say what was wrong; anything else is a bare 500.
+// does not bind) keep their 4xx status and say what was wrong, write contention that outlived its
+// retries is a 409, and anything else is a bare 500.
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
 {
@@ -24,6 +27,25 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
                         : badRequest.Message
                 },
                 Exception = exception
+            });
+        }
+
+        if (exception is RetryLimitExceededException or DbUpdateConcurrencyException)
+        {
+            // Contention that outlived the bounded retries: the request may simply be tried again.
+            logger.LogWarning(exception, "Gave up on a write after repeated conflicts");
+            context.Response.StatusCode = StatusCodes.Status409Conflict;
+            return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status409Conflict,
+                    Type = Problems.TypeBase + "concurrent-update",
+                    Title = "Concurrent update",
+                    Detail = "The data changed under this request too many times in a row; try again.",
+                    Extensions = { ["code"] = "concurrent-update" }
+                }
             });
         }
 

@@ -16,7 +16,7 @@ public static class LocalProcesses
             .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
 
-        return path ?? throw new DistributedApplicationException(
+        return path ?? throw new MissingPrerequisiteException(
             $"'{name}' was not found: install it with 'sudo apt-get install -y {debianPackage}' (or run ./run.sh, which does).");
     }
 
@@ -67,3 +67,6 @@ public static class LocalProcesses
         }
     }
 }
+
+/// <summary>Something the local processes mode needs is not installed; the message says how to install it.</summary>
+public sealed class MissingPrerequisiteException(string message) : DistributedApplicationException(message);

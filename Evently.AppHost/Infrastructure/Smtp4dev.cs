@@ -70,7 +70,7 @@ public static class Smtp4devResourceExtensions
             ? Directory.EnumerateFiles(platformPackage, "Rnwood.Smtp4dev", SearchOption.AllDirectories).FirstOrDefault()
             : null;
 
-        return binary ?? throw new DistributedApplicationException(
+        return binary ?? throw new MissingPrerequisiteException(
             $"smtp4dev {version} is not installed: run 'dotnet tool restore' in {repositoryRoot} (./run.sh does).");
     }
 }
