@@ -23,7 +23,16 @@ public static class Extensions
         builder.AddEventlyRateLimiting();
         builder.AddEventlyOutputCache();
 
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            // Bare status codes (401, 403, unknown routes) get a sentence too: every error carries a detail.
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status401Unauthorized => "A valid bearer token is required: log in with POST /api/auth/login.",
+                StatusCodes.Status403Forbidden => "Your role does not allow this.",
+                StatusCodes.Status404NotFound => "There is nothing at this address.",
+                StatusCodes.Status405MethodNotAllowed => "This address does not accept that method.",
+                _ => context.ProblemDetails.Title
+            });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         // Malformed JSON and unbindable parameters throw, so the handler can say what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -66,7 +66,8 @@ public static class AuthApi
             return Problems.From(AuthErrors.EmailTaken);
         }
 
-        return TypedResults.Created($"/api/users/{user.Id}", UserResponse.From(user));
+        // No Location: the contract has no resource for a user.
+        return TypedResults.Created((string?)null, UserResponse.From(user));
     }
 
     public static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> Login(

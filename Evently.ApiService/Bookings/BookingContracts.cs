@@ -44,7 +44,7 @@ public sealed record BookingResponse(
         booking.Quantity,
         booking.Seats.Where(s => s.Seat is not null)
             .Select(s => new BookedSeat(s.SeatId, s.Seat!.Section, s.Seat.Row, s.Seat.Number))
-            .OrderBy(s => s.Section).ThenBy(s => s.Row).ThenBy(s => s.Number)
+            .OrderBy(s => s.Section).ThenBy(s => s.Row.Length).ThenBy(s => s.Row).ThenBy(s => s.Number)
             .ToList(),
         booking.Status,
         booking.CreatedAt,

@@ -22,8 +22,10 @@ public static class BookingsApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Book tickets: a quantity, or chosen seats")
-            .WithDescription("Never oversells. 409 'sold-out' or 'seat-taken'; 422 once the event has started. " +
-                "With an Idempotency-Key header (up to 64 characters) a repeat of the request returns the first booking.");
+            .WithDescription("Any signed-in account may book (admins too). Never oversells. 409 'sold-out' or 'seat-taken'; " +
+                "422 once the event has started. With an Idempotency-Key header (up to 64 characters) a repeat of the " +
+                "request returns the booking the key made, and never makes a second one; a request that was refused made " +
+                "nothing, so its repeat is a fresh attempt.");
 
         api.MapGet("/", ListBookings)
             .WithName("ListBookings")
@@ -63,7 +65,7 @@ public static class BookingsApi
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
         }
 
-        await services.Cache.InvalidateAsync(cancellationToken);
+        await services.Cache.InvalidateAsync();
         var booking = result.Value!;
         return TypedResults.Created($"/api/bookings/{booking.Id}", BookingResponse.From(booking));
     }
@@ -117,7 +119,7 @@ public static class BookingsApi
             return Problems.From(result.Error!);
         }
 
-        await services.Cache.InvalidateAsync(cancellationToken);
+        await services.Cache.InvalidateAsync();
         return TypedResults.NoContent();
     }
 
@@ -131,7 +133,7 @@ public static class BookingsApi
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
         }
 
-        await services.Cache.InvalidateAsync(cancellationToken);
+        await services.Cache.InvalidateAsync();
         return TypedResults.Ok(BookingResponse.From(result.Value!));
     }
 }

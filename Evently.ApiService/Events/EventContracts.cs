@@ -14,7 +14,7 @@ public sealed record CreateEventRequest(
     bool? HighDemand,
     [property: Description("Optional seat layout; capacity must then equal the number of seats.")] SeatingRequest? Seating);
 
-public sealed record SeatingRequest(IReadOnlyList<SeatSectionRequest>? Sections);
+public sealed record SeatingRequest(IReadOnlyList<SeatSectionRequest?>? Sections);
 
 public sealed record SeatSectionRequest(string? Name, int Rows, int SeatsPerRow);
 

@@ -6,6 +6,9 @@ namespace Evently.ApiService.Events;
 internal static class EventValidation
 {
     private const int MaxRows = 100;
+    private static readonly StringComparer SectionNameComparer = StringComparer.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        System.Globalization.CompareOptions.IgnoreCase | System.Globalization.CompareOptions.IgnoreNonSpace);
     private const int MaxSeatsPerRow = 500;
 
     /// <param name="previousStartsAt">On update, the start time already stored: it may stay in the past.</param>
@@ -59,7 +62,11 @@ internal static class EventValidation
             }
             for (var i = 0; i < sections.Count; i++)
             {
-                var section = sections[i];
+                if (sections[i] is not { } section)
+                {
+                    Add($"seating.sections[{i}]", "A section must be an object with name, rows and seatsPerRow.");
+                    continue;
+                }
                 if (string.IsNullOrWhiteSpace(section.Name) || section.Name.Trim().Length > 50)
                 {
                     Add($"seating.sections[{i}].name", "A section name of 1 to 50 characters is required.");
@@ -73,11 +80,13 @@ internal static class EventValidation
                     Add($"seating.sections[{i}].seatsPerRow", $"seatsPerRow must be between 1 and {MaxSeatsPerRow}.");
                 }
             }
-            if (sections.GroupBy(s => s.Name?.Trim(), StringComparer.OrdinalIgnoreCase).Any(g => g.Count() > 1))
+            // Compared as the database compares them: case and accents do not count.
+            var names = sections.Select(s => s?.Name?.Trim()).OfType<string>();
+            if (names.GroupBy(name => name, SectionNameComparer).Any(g => g.Count() > 1))
             {
-                Add("seating.sections", "Section names must be unique.");
+                Add("seating.sections", "Section names must be unique (ignoring case and accents).");
             }
-            var seats = sections.Sum(s => Math.Max(0, s.Rows) * (long)Math.Max(0, s.SeatsPerRow));
+            var seats = sections.OfType<SeatSectionRequest>().Sum(s => Math.Max(0, s.Rows) * (long)Math.Max(0, s.SeatsPerRow));
             if (request.Capacity is { } capacity && seats != capacity)
             {
                 Add("capacity", $"capacity must equal the number of seats in the layout ({seats}).");
@@ -95,5 +104,5 @@ internal static class EventValidation
         request.EndsAt!.Value.UtcDateTime,
         request.Capacity!.Value,
         request.HighDemand ?? false,
-        request.Seating?.Sections?.Select(s => new SeatSection(s.Name!.Trim(), s.Rows, s.SeatsPerRow)).ToList());
+        request.Seating?.Sections?.Select(s => new SeatSection(s!.Name!.Trim(), s.Rows, s.SeatsPerRow)).ToList());
 }

@@ -105,13 +105,13 @@ public static class EventsApi
         }
 
         var seats = await db.Seats.AsNoTracking().Where(s => s.EventId == id)
-            .OrderBy(s => s.Section).ThenBy(s => s.Row.Length).ThenBy(s => s.Row).ThenBy(s => s.Number)
+            .InSeatOrder()
             .Select(s => new SeatResponse(s.Id, s.Section, s.Row, s.Number, s.Status))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(seats);
     }
 
-    public static async Task<Results<Created<EventDetails>, ValidationProblem>> CreateEvent(
+    public static async Task<Results<Created<EventDetails>, ValidationProblem, ProblemHttpResult>> CreateEvent(
         CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)
     {
         var errors = EventValidation.Validate(request, services.TimeProvider.UtcNow());
@@ -120,9 +120,13 @@ public static class EventsApi
             return Problems.Validation(errors);
         }
 
-        var evt = await services.Events.CreateAsync(EventValidation.ToDraft(request), cancellationToken);
-        await services.Cache.InvalidateAsync(cancellationToken);
-        return TypedResults.Created($"/api/events/{evt.Id}", EventDetails.From(evt));
+        var result = await services.Events.CreateAsync(EventValidation.ToDraft(request), cancellationToken);
+        if (!result.Succeeded)
+        {
+            return Problems.From(result.Error!);
+        }
+        await services.Cache.InvalidateAsync();
+        return TypedResults.Created($"/api/events/{result.Value!.Id}", EventDetails.From(result.Value));
     }
 
     public static async Task<Results<Ok<EventDetails>, ValidationProblem, ProblemHttpResult>> UpdateEvent(
@@ -146,7 +150,7 @@ public static class EventsApi
         {
             return Problems.From(result.Error!);
         }
-        await services.Cache.InvalidateAsync(cancellationToken);
+        await services.Cache.InvalidateAsync();
         return TypedResults.Ok(EventDetails.From(result.Value!));
     }
 
@@ -158,7 +162,7 @@ public static class EventsApi
         {
             return Problems.From(result.Error!);
         }
-        await services.Cache.InvalidateAsync(cancellationToken);
+        await services.Cache.InvalidateAsync();
         return TypedResults.NoContent();
     }
 }

@@ -40,8 +40,8 @@ public static class OutputCaching
 /// <summary>Evicts cached event reads after a write.</summary>
 public sealed class EventCache(IOutputCacheStore store)
 {
-    public ValueTask InvalidateAsync(CancellationToken cancellationToken) =>
-        store.EvictByTagAsync(OutputCaching.EventsTag, cancellationToken);
+    // Not cancellable: the write has committed, so the eviction must happen even if the client has gone.
+    public ValueTask InvalidateAsync() => store.EvictByTagAsync(OutputCaching.EventsTag, CancellationToken.None);
 }
 
 /// <summary>

@@ -24,6 +24,10 @@ public sealed record PageRequest(
         {
             errors["pageSize"] = [$"pageSize must be between 1 and {MaxPageSize}."];
         }
+        else if ((long)PageNumber * Size > int.MaxValue)
+        {
+            errors["page"] = ["page is beyond the last possible page."];
+        }
         return errors;
     }
 }

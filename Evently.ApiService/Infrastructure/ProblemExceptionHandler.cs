@@ -1,12 +1,14 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using MySqlConnector;
 
 namespace Evently.ApiService.Infrastructure;
 
-// Turns exceptions into problem details: the client's own mistakes (malformed JSON, a value that
-// does not bind) keep their 4xx status and say what was wrong, write contention that outlived its
-// retries is a 409, and anything else is a bare 500.
+// Turns exceptions into problem details: the client's own mistakes (malformed JSON, a value that does
+// not bind) keep their 4xx status and say what was wrong; write contention that outlived its retries
+// is a 409 and a database that stayed unreachable a 503, both worth retrying; anything else is a bare 500.
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
 {
@@ -14,51 +16,49 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
     {
         if (exception is BadHttpRequestException badRequest)
         {
-            context.Response.StatusCode = badRequest.StatusCode;
-            return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = badRequest.StatusCode,
-                    Title = "The request is malformed.",
-                    Detail = badRequest.InnerException is System.Text.Json.JsonException json
-                        ? $"{badRequest.Message} {json.Message}"
-                        : badRequest.Message
-                },
-                Exception = exception
-            });
+            return await WriteAsync(context, badRequest.StatusCode, "malformed-request", "The request is malformed.",
+                badRequest.InnerException is JsonException json ? $"{badRequest.Message} {json.Message}" : badRequest.Message);
         }
-
-        if (exception is RetryLimitExceededException or DbUpdateConcurrencyException)
+        if (IsContention(exception))
         {
-            // Contention that outlived the bounded retries: the request may simply be tried again.
             logger.LogWarning(exception, "Gave up on a write after repeated conflicts");
-            context.Response.StatusCode = StatusCodes.Status409Conflict;
-            return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status409Conflict,
-                    Type = Problems.TypeBase + "concurrent-update",
-                    Title = "Concurrent update",
-                    Detail = "The data changed under this request too many times in a row; try again.",
-                    Extensions = { ["code"] = "concurrent-update" }
-                }
-            });
+            return await WriteAsync(context, StatusCodes.Status409Conflict, "concurrent-update", "Concurrent update",
+                "The data changed under this request too many times in a row; try again.");
+        }
+        if (exception is RetryLimitExceededException)
+        {
+            logger.LogError(exception, "The database stayed unavailable through every retry");
+            context.Response.Headers.RetryAfter = "5";
+            return await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", "Service unavailable",
+                "The database is unavailable right now; try again shortly.");
         }
 
         logger.LogError(exception, "Unhandled exception");
-        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        return await WriteAsync(context, StatusCodes.Status500InternalServerError, "internal-error",
+            "An unexpected error occurred.", "The error has been logged.");
+    }
+
+    private static bool IsContention(Exception exception) => exception switch
+    {
+        DbUpdateConcurrencyException => true,
+        MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout } => true,
+        { InnerException: { } inner } => IsContention(inner),
+        _ => false
+    };
+
+    private async ValueTask<bool> WriteAsync(HttpContext context, int status, string code, string title, string detail)
+    {
+        context.Response.StatusCode = status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
             ProblemDetails =
             {
-                Status = StatusCodes.Status500InternalServerError,
-                Title = "An unexpected error occurred.",
-                Detail = "The error has been logged."
+                Status = status,
+                Type = Problems.TypeBase + code,
+                Title = title,
+                Detail = detail,
+                Extensions = { ["code"] = code }
             }
         });
     }

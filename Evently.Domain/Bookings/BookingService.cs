@@ -1,7 +1,9 @@
+using System.Data;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Evently.Domain.Bookings;
 
@@ -16,7 +18,8 @@ namespace Evently.Domain.Bookings;
 /// the write and no read-modify-write happens in the app. Seats are taken the same way
 /// (<c>WHERE Status = 'Available'</c>, every row must change), and the unique index on
 /// (SeatId, Active) of booking_seats and the CHECK constraint on events refuse any code path that
-/// would get it wrong anyway.
+/// would get it wrong anyway. Every write that changes an event's tickets or seats locks the event row
+/// first, and the transactions read at READ COMMITTED, so what they read after that lock is current.
 /// </remarks>
 public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics)
 {
@@ -40,9 +43,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return await RefuseAsync(command, refused, cancellationToken);
         }
 
-        var result = await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            command, async (_, cmd, ct) => await TryBookAsync(cmd, seats, ct), null, cancellationToken);
-
+        var attempt = new BookingAttempt(command, seats);
+        var result = await db.Database.CreateExecutionStrategy()
+            .ExecuteAsync(attempt, TryBookAsync, VerifyBookedAsync, cancellationToken);
         if (!result.Succeeded)
         {
             return await RefuseAsync(command, result.Error!, cancellationToken);
@@ -54,13 +57,21 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         return booking;
     }
 
-    // One attempt, in one transaction: take the tickets, take the seats, write the booking.
-    private async Task<Result<Booking>> TryBookAsync(BookingCommand command, List<Seat> seats, CancellationToken ct)
+    private sealed record BookingAttempt(BookingCommand Command, List<Seat> Seats)
+    {
+        // The booking written by the latest try, once the database has given it an id.
+        public Booking? Written { get; set; }
+    }
+
+    // One try, in one transaction: take the tickets, take the seats, write the booking.
+    private async Task<Result<Booking>> TryBookAsync(DbContext _, BookingAttempt attempt, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
+        attempt.Written = null;
+        var (command, seats) = (attempt.Command, attempt.Seats);
         var now = timeProvider.UtcNow();
         var tickets = BookingRules.Tickets(command);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         var taken = await db.Events
             .Where(e => e.Id == command.EventId && e.Status == EventStatus.Scheduled && e.StartsAt > now
@@ -74,19 +85,13 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return await WhyNotBookableAsync(command.EventId, now, ct);
         }
 
-        if (seats.Count > 0)
+        if (seats.Count > 0 && !await TakeSeatsAsync(command.EventId, seats.Select(s => s.Id).ToList(), ct))
         {
-            var seatIds = seats.Select(s => s.Id).ToList();
-            var seatsTaken = await db.Seats
-                .Where(s => s.EventId == command.EventId && seatIds.Contains(s.Id) && s.Status == SeatStatus.Available)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct);
-            if (seatsTaken != seatIds.Count)
-            {
-                await transaction.RollbackAsync(ct);
-                return BookingErrors.SeatTaken;
-            }
+            await transaction.RollbackAsync(ct);
+            return BookingErrors.SeatTaken;
         }
 
+        db.Seats.AttachRange(seats);
         var booking = new Booking
         {
             EventId = command.EventId,
@@ -94,13 +99,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             Quantity = tickets,
             CreatedAt = now,
             IdempotencyKey = command.IdempotencyKey,
-            Seats = seats.Select(s => new BookingSeat { SeatId = s.Id, Active = true, Seat = s }).ToList()
+            Seats = seats.Select(s => new BookingSeat { Seat = s, Active = true }).ToList()
         };
         db.Bookings.Add(booking);
-        foreach (var seat in seats)
-        {
-            db.Entry(seat).State = EntityState.Unchanged;
-        }
 
         try
         {
@@ -109,14 +110,32 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             // Another request with the same Idempotency-Key (or, if the rules above were wrong, the
-            // same seat) got there first; nothing of this attempt is kept.
+            // same seat) got there first; nothing of this try is kept.
             await transaction.RollbackAsync(ct);
             return seats.Count > 0 ? BookingErrors.SeatTaken : BookingErrors.SoldOut;
         }
 
+        attempt.Written = booking;
         await transaction.CommitAsync(ct);
         return booking;
     }
+
+    // When the connection drops during the commit, the strategy asks this before trying again:
+    // if the booking is there, the commit went through and a second try would book twice.
+    private async Task<ExecutionResult<Result<Booking>>> VerifyBookedAsync(DbContext _, BookingAttempt attempt, CancellationToken ct)
+    {
+        if (attempt.Written is { Id: > 0 } written && await db.Bookings.AnyAsync(b => b.Id == written.Id, ct))
+        {
+            return new ExecutionResult<Result<Booking>>(true, written);
+        }
+        return new ExecutionResult<Result<Booking>>(false, default);
+    }
+
+    // Takes every one of the seats, or reports that some were taken meanwhile.
+    private async Task<bool> TakeSeatsAsync(long eventId, List<long> seatIds, CancellationToken ct) =>
+        seatIds.Count == await db.Seats
+            .Where(s => s.EventId == eventId && seatIds.Contains(s.Id) && s.Status == SeatStatus.Available)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct);
 
     private async Task<DomainError> WhyNotBookableAsync(long eventId, DateTime now, CancellationToken ct)
     {
@@ -151,36 +170,38 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
     /// Cancels a booking: its tickets and seats return to sale and an outbox row tells the worker to
     /// offer them to the waitlist, all in one transaction. Cancelling a cancelled booking changes nothing.
     /// </summary>
-    public async Task<Result<Booking>> CancelAsync(long bookingId, long callerId, bool callerIsAdmin, CancellationToken cancellationToken)
+    public async Task<Result<bool>> CancelAsync(long bookingId, long callerId, bool callerIsAdmin, CancellationToken cancellationToken)
     {
-        var booking = await QueryBookings().SingleOrDefaultAsync(b => b.Id == bookingId, cancellationToken);
+        var booking = await db.Bookings.AsNoTracking().Include(b => b.Event)
+            .SingleOrDefaultAsync(b => b.Id == bookingId, cancellationToken);
         if (booking is null || (booking.UserId != callerId && !callerIsAdmin))
         {
             return BookingErrors.NotFound;
         }
         if (booking.Status == BookingStatus.Cancelled)
         {
-            return booking;
+            return false;
         }
         if (booking.Event!.StartsAt <= timeProvider.UtcNow())
         {
             return BookingErrors.EventStarted;
         }
 
-        var cancelled = await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            booking, async (_, b, ct) => await TryCancelAsync(b, ct), null, cancellationToken);
+        // A retry after a lost commit finds the booking cancelled and changes nothing: no verification needed.
+        var cancelled = await db.Database.CreateExecutionStrategy()
+            .ExecuteAsync(booking, (_, b, ct) => TryCancelAsync(b, ct), null, cancellationToken);
         if (cancelled)
         {
             metrics.Cancelled();
         }
-        return await QueryBookings().SingleAsync(b => b.Id == bookingId, cancellationToken);
+        return cancelled;
     }
 
     private async Task<bool> TryCancelAsync(Booking booking, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var now = timeProvider.UtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         // The booking row is the guard: of two racing cancels only one changes it.
         var changed = await db.Bookings
@@ -199,7 +220,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
                 .SetProperty(x => x.Booked, x => x.Booked - booking.Quantity)
                 .SetProperty(x => x.Version, x => x.Version + 1), ct);
 
-        // Read under the booking row's lock: a seat change that raced with this one has committed by now.
+        // Read under the event row's lock: a seat change of this booking has committed by now.
         var seatIds = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)
             .Select(s => s.SeatId).ToListAsync(ct);
         if (seatIds.Count > 0)
@@ -226,7 +247,8 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
     public async Task<Result<Booking>> ChangeSeatsAsync(long bookingId, long callerId, IReadOnlyList<long>? seatIds,
         CancellationToken cancellationToken)
     {
-        var booking = await QueryBookings().SingleOrDefaultAsync(b => b.Id == bookingId && b.UserId == callerId, cancellationToken);
+        var booking = await db.Bookings.AsNoTracking().Include(b => b.Event)
+            .SingleOrDefaultAsync(b => b.Id == bookingId && b.UserId == callerId, cancellationToken);
         if (booking is null)
         {
             return BookingErrors.NotFound;
@@ -247,8 +269,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return refused;
         }
 
-        var result = await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            (booking, seatIds), async (_, state, ct) => await TrySwapSeatsAsync(state.booking, state.seatIds, ct), null, cancellationToken);
+        // A retry after a lost commit finds the seats already held by this booking: nothing left to take.
+        var result = await db.Database.CreateExecutionStrategy()
+            .ExecuteAsync(booking, (_, b, ct) => TrySwapSeatsAsync(b, seatIds, ct), null, cancellationToken);
         if (!result.Succeeded)
         {
             metrics.Refused(result.Error!.Code);
@@ -260,35 +283,34 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
     private async Task<Result<bool>> TrySwapSeatsAsync(Booking booking, IReadOnlyList<long> wanted, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        var held = booking.Seats.Where(s => s.Active == true).Select(s => s.SeatId).ToList();
-        var toTake = wanted.Except(held).ToList();
-        var toRelease = held.Except(wanted).ToList();
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
-        // Locks the booking row (MySQL counts matched rows, so this no-op write answers 1 while the
-        // booking is confirmed): a cancel racing with the swap waits for it, or has already won.
-        var stillConfirmed = await db.Bookings.Where(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed)
-            .ExecuteUpdateAsync(b => b.SetProperty(x => x.Status, BookingStatus.Confirmed), ct);
-        if (stillConfirmed == 0)
+        // Lock the event row, as bookings and cancels do, so that the reads below are current; the
+        // version bump also tells a concurrent layout change that seats moved.
+        var open = await db.Events.Where(e => e.Id == booking.EventId && e.Status == EventStatus.Scheduled)
+            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
+        var status = await db.Bookings.Where(b => b.Id == booking.Id).Select(b => b.Status).SingleAsync(ct);
+        if (open == 0 || status != BookingStatus.Confirmed)
         {
             await transaction.RollbackAsync(ct);
-            return BookingErrors.NotConfirmed;
+            return open == 0 ? BookingErrors.EventNotFound : BookingErrors.NotConfirmed;
         }
 
-        var taken = await db.Seats
-            .Where(s => s.EventId == booking.EventId && toTake.Contains(s.Id) && s.Status == SeatStatus.Available)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct);
-        if (taken != toTake.Count)
+        var held = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)
+            .Select(s => s.SeatId).ToListAsync(ct);
+        var toTake = wanted.Except(held).ToList();
+        var toRelease = held.Except(wanted).ToList();
+
+        if (!await TakeSeatsAsync(booking.EventId, toTake, ct))
         {
             await transaction.RollbackAsync(ct);
             return BookingErrors.SeatTaken;
         }
-
         await db.Seats.Where(s => toRelease.Contains(s.Id))
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
         // Seats given back are no part of the booking any more; a cancel, by contrast, keeps them as history.
-        await db.BookingSeats.Where(s => s.BookingId == booking.Id && toRelease.Contains(s.SeatId)).ExecuteDeleteAsync(ct);
-        await db.BookingSeats.Where(s => s.BookingId == booking.Id && toTake.Contains(s.SeatId)).ExecuteDeleteAsync(ct);
+        await db.BookingSeats.Where(s => s.BookingId == booking.Id && (toRelease.Contains(s.SeatId) || toTake.Contains(s.SeatId)))
+            .ExecuteDeleteAsync(ct);
         db.BookingSeats.AddRange(toTake.Select(id => new BookingSeat { BookingId = booking.Id, SeatId = id, Active = true }));
 
         try

@@ -16,6 +16,11 @@ public static class EventErrors
     public static readonly DomainError SeatingLocked =
         new(ErrorKind.Conflict, "seating-locked", "The seat layout cannot change once seats are booked or held.");
 
+    // The database compares section names as the column collation does (case and accent blind).
+    public static readonly DomainError DuplicateSeats = new(ErrorKind.Invalid, "validation",
+        "Two sections of the layout have the same name.",
+        new Dictionary<string, string[]> { ["seating.sections"] = ["Section names must be unique (ignoring case and accents)."] });
+
     public static readonly DomainError ConcurrentUpdate =
         new(ErrorKind.Conflict, "concurrent-update", "The event changed while it was being updated; try again.");
 }

@@ -14,7 +14,7 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
 {
     private const int MaxConcurrencyRetries = 5;
 
-    public async Task<Event> CreateAsync(EventDraft draft, CancellationToken cancellationToken)
+    public async Task<Result<Event>> CreateAsync(EventDraft draft, CancellationToken cancellationToken)
     {
         var now = timeProvider.UtcNow();
         var evt = new Event { Name = draft.Name, Venue = draft.Venue, CreatedAt = now };
@@ -22,7 +22,14 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         // The seats are inserted by the same SaveChanges, hence in the same transaction as the event.
         evt.Seats = draft.Seating is null ? [] : SeatLayout.Create(draft.Seating);
         db.Events.Add(evt);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return EventErrors.DuplicateSeats;
+        }
         return evt;
     }
 
@@ -81,6 +88,10 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
             {
                 return EventErrors.ConcurrentUpdate;
             }
+            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+            {
+                return EventErrors.DuplicateSeats;
+            }
         }
     }
 
@@ -96,7 +107,7 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         {
             db.ChangeTracker.Clear();
             var now = timeProvider.UtcNow();
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
 
             // Locks the event row: a booking racing with this waits, then finds the event cancelled.
             var cancelled = await db.Events

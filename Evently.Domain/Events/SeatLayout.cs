@@ -19,3 +19,10 @@ public static class SeatLayout
     public static string RowName(int index) =>
         index < 26 ? ((char)('A' + index)).ToString() : RowName(index / 26 - 1) + (char)('A' + index % 26);
 }
+
+public static class SeatOrdering
+{
+    /// <summary>Section, then row (A..Z before AA), then number: the order a venue's plan reads in.</summary>
+    public static IOrderedQueryable<Seat> InSeatOrder(this IQueryable<Seat> seats) =>
+        seats.OrderBy(s => s.Section).ThenBy(s => s.Row.Length).ThenBy(s => s.Row).ThenBy(s => s.Number);
+}

@@ -112,6 +112,49 @@ public sealed class BookingRaceTests(EventlyAppFixture fixture)
         holders.Concat(hopefuls).ToList().ForEach(u => u.Dispose());
     }
 
+    [Fact]
+    public async Task Racing_seat_changes_of_one_booking_leave_it_holding_exactly_its_quantity()
+    {
+        using var admin = await fixture.AdminAsync();
+        using var owner = await fixture.NewUserAsync();
+        using var rival = await fixture.NewUserAsync();
+        var evt = await admin.CreateEventAsync(capacity: 12,
+            seating: new { sections = new[] { new { name = "Hall", rows = 2, seatsPerRow = 6 } } });
+        var seats = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{evt.Id}/seats"))!.Select(s => s.Id).ToList();
+        var booking = await owner.BookSeatsAsync(evt.Id, seats.Take(2)).BookedAsync();
+
+        // A double (or tenfold) click on "change seats", each with other seats, while a rival books seats too.
+        var changes = Enumerable.Range(0, 10).Select(i => owner.Http.PostAsJsonAsync($"/api/bookings/{booking.Id}/seats",
+            new { seatIds = new[] { seats[2 + i % 10], seats[(3 + i) % 10 + 2] } }));
+        var rivals = seats.Skip(2).Select(seat => rival.BookSeatsAsync(evt.Id, [seat]));
+        var responses = await Task.WhenAll(changes.Concat(rivals).ToList());
+
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        var after = (await owner.Http.GetFromJsonAsync<BookingDto>($"/api/bookings/{booking.Id}"))!;
+        Assert.Equal(2, after.Seats.Count);
+        var rivalBookings = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
+        await AssertInvariantsAsync(evt.Id, expectedBooked: 2 + rivalBookings);
+    }
+
+    [Fact]
+    public async Task Cancelling_an_event_while_bookings_race_in_leaves_nothing_booked()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(capacity: 200);
+        var users = await UsersAsync(20);
+
+        var books = Enumerable.Range(0, 100).Select(i => users[i % users.Count].BookAsync(evt.Id, 1)).ToList();
+        var cancel = admin.Http.DeleteAsync($"/api/events/{evt.Id}");
+        var responses = await Task.WhenAll(books.Append(cancel));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await cancel).StatusCode);
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.NotFound, HttpStatusCode.NoContent }));
+        await AssertInvariantsAsync(evt.Id, expectedBooked: 0);
+        await using var db = fixture.CreateDbContext();
+        Assert.False(await db.Bookings.AnyAsync(b => b.EventId == evt.Id && b.Status == BookingStatus.Confirmed));
+        users.ForEach(u => u.Dispose());
+    }
+
     // booked == sum of confirmed quantities, within capacity; each seat held by at most one confirmed booking.
     private async Task AssertInvariantsAsync(long eventId, int expectedBooked)
     {

@@ -57,6 +57,8 @@ public sealed class EventsTests(EventlyAppFixture fixture)
         { """{"name":"N","venue":"V","startsAt":"2099-01-01T19:00:00Z","endsAt":"2099-01-01T22:00:00Z","capacity":10,"seating":{"sections":[{"name":"A","rows":2,"seatsPerRow":4}]}}""", "capacity" },
         { """{"name":"N","venue":"V","startsAt":"2099-01-01T19:00:00Z","endsAt":"2099-01-01T22:00:00Z","capacity":8,"seating":{"sections":[{"name":"A","rows":0,"seatsPerRow":4}]}}""", "seating.sections[0].rows" },
         { """{"name":"N","venue":"","startsAt":"2099-01-01T19:00:00Z","endsAt":"2099-01-01T22:00:00Z","capacity":10}""", "venue" },
+        { """{"name":"N","venue":"V","startsAt":"2099-01-01T19:00:00Z","endsAt":"2099-01-01T22:00:00Z","capacity":1,"seating":{"sections":[null]}}""", "seating.sections[0]" },
+        { """{"name":"N","venue":"V","startsAt":"2099-01-01T19:00:00Z","endsAt":"2099-01-01T22:00:00Z","capacity":2,"seating":{"sections":[{"name":"Cafe","rows":1,"seatsPerRow":1},{"name":"CAFÉ","rows":1,"seatsPerRow":1}]}}""", "seating.sections" },
     };
 
     [Theory]
@@ -138,6 +140,7 @@ public sealed class EventsTests(EventlyAppFixture fixture)
     [InlineData("pageSize=101")]
     [InlineData("page=0")]
     [InlineData("from=yesterday")]
+    [InlineData("page=300000000&pageSize=100")]
     public async Task List_rejects_bad_paging_and_filters(string query)
     {
         var response = await fixture.Api.GetAsync($"/api/events?{query}");

@@ -79,6 +79,7 @@ public static class TestApi
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
         Assert.True(problem.TryGetProperty("title", out _), "problem details carry a title");
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()), "problem details carry a detail");
         return problem;
     }
 
