@@ -10,6 +10,8 @@ internal static class EventValidation
         System.Globalization.CultureInfo.InvariantCulture,
         System.Globalization.CompareOptions.IgnoreCase | System.Globalization.CompareOptions.IgnoreNonSpace);
     private const int MaxSeatsPerRow = 500;
+    private const int MaxSections = 50;
+    private const int MaxSeats = 100_000;
 
     /// <param name="previousStartsAt">On update, the start time already stored: it may stay in the past.</param>
     public static Dictionary<string, string[]> Validate(CreateEventRequest request, DateTime now, DateTime? previousStartsAt = null)
@@ -56,9 +58,9 @@ internal static class EventValidation
         if (request.Seating is { } seating)
         {
             var sections = seating.Sections ?? [];
-            if (sections.Count == 0)
+            if (sections.Count is 0 or > MaxSections)
             {
-                Add("seating.sections", "A seat layout needs at least one section.");
+                Add("seating.sections", $"A seat layout needs 1 to {MaxSections} sections.");
             }
             for (var i = 0; i < sections.Count; i++)
             {
@@ -87,7 +89,11 @@ internal static class EventValidation
                 Add("seating.sections", "Section names must be unique (ignoring case and accents).");
             }
             var seats = sections.OfType<SeatSectionRequest>().Sum(s => Math.Max(0, s.Rows) * (long)Math.Max(0, s.SeatsPerRow));
-            if (request.Capacity is { } capacity && seats != capacity)
+            if (seats > MaxSeats)
+            {
+                Add("seating.sections", $"A seat layout may have at most {MaxSeats:N0} seats.");
+            }
+            else if (request.Capacity is { } capacity && seats != capacity)
             {
                 Add("capacity", $"capacity must equal the number of seats in the layout ({seats}).");
             }

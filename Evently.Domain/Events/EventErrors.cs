@@ -14,7 +14,7 @@ public static class EventErrors
             $"Capacity cannot fall below the {taken} tickets already booked or held.");
 
     public static readonly DomainError SeatingLocked =
-        new(ErrorKind.Conflict, "seating-locked", "The seat layout cannot change once seats are booked or held.");
+        new(ErrorKind.Conflict, "seating-locked", "The seat layout cannot change once seats have been booked or held.");
 
     // The database compares section names as the column collation does (case and accent blind).
     public static readonly DomainError DuplicateSeats = new(ErrorKind.Invalid, "validation",

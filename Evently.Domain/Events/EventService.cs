@@ -54,8 +54,10 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
                 return EventErrors.CapacityBelowBooked(evt.Booked + evt.Held);
             }
 
+            // Seats that bookings refer to, even cancelled ones (their history), cannot be replaced.
             var layoutChanges = !SameLayout(evt, draft.Seating);
-            if (layoutChanges && evt.Seats.Any(s => s.Status != SeatStatus.Available))
+            if (layoutChanges && (evt.Seats.Any(s => s.Status != SeatStatus.Available)
+                || await db.BookingSeats.AnyAsync(b => b.Seat!.EventId == id, cancellationToken)))
             {
                 return EventErrors.SeatingLocked;
             }

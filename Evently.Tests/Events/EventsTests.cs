@@ -222,6 +222,15 @@ public sealed class EventsTests(EventlyAppFixture fixture)
         var locked = await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.NewEventBody(capacity: 17, seating: TwoSections));
         Assert.Equal("seating-locked", (await locked.ReadProblemAsync(HttpStatusCode.Conflict)).Code());
 
+        // A booking that was cancelled still refers to its seats: the layout stays locked.
+        var other = await admin.CreateEventAsync(capacity: 17, seating: TwoSections);
+        var otherSeats = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{other.Id}/seats"))!;
+        using var user = await fixture.NewUserAsync();
+        var booking = await user.BookSeatsAsync(other.Id, [otherSeats[0].Id]).BookedAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await user.Http.DeleteAsync($"/api/bookings/{booking.Id}")).StatusCode);
+        var historic = await admin.Http.PutAsJsonAsync($"/api/events/{other.Id}", TestApi.NewEventBody(capacity: 20, seating: bigger));
+        Assert.Equal("seating-locked", (await historic.ReadProblemAsync(HttpStatusCode.Conflict)).Code());
+
         // The same layout with other details still saves.
         var renamed = await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}",
             TestApi.NewEventBody(name: "Renamed", capacity: 20, seating: bigger));
