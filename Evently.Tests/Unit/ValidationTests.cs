@@ -44,6 +44,16 @@ public sealed class EventValidationTests
     }
 
     [Fact]
+    public void A_seat_layout_has_a_size_limit()
+    {
+        var huge = new SeatingRequest(Enumerable.Range(1, 3).Select(i => new SeatSectionRequest($"S{i}", 100, 500)).ToList());
+        var many = new SeatingRequest(Enumerable.Range(1, 51).Select(i => new SeatSectionRequest($"S{i}", 1, 1)).ToList());
+
+        Assert.Contains("seating.sections", EventValidation.Validate(Valid(capacity: 150_000, seating: huge), Now).Keys);
+        Assert.Contains("seating.sections", EventValidation.Validate(Valid(capacity: 51, seating: many), Now).Keys);
+    }
+
+    [Fact]
     public void An_update_may_keep_a_start_time_already_in_the_past()
     {
         var started = Valid() with { StartsAt = Now.AddHours(-1) };
