@@ -154,22 +154,24 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             batch.Parameters.AddWithValue("@now", now);
             batch.Parameters.AddWithValue("@idempotencyKey", command.IdempotencyKey);
 
+            // Not cancellable once sent: a batch stopped halfway would leave its transaction, and the
+            // event row's lock, open on a pooled connection.
             MySqlDataReader reader;
             try
             {
-                reader = await batch.ExecuteReaderAsync(ct);
+                reader = await batch.ExecuteReaderAsync(CancellationToken.None);
             }
             catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
             {
                 // The twin with the same Idempotency-Key won; undo this batch's increment.
                 await using var rollback = new MySqlCommand("ROLLBACK", connection);
-                await rollback.ExecuteNonQueryAsync(ct);
+                await rollback.ExecuteNonQueryAsync(CancellationToken.None);
                 return BookingErrors.SoldOut;
             }
 
             await using (reader)
             {
-                await reader.ReadAsync(ct);
+                await reader.ReadAsync(CancellationToken.None);
                 var bookingId = Convert.ToInt64(reader.GetValue(0));
                 if (bookingId > 0)
                 {
@@ -180,7 +182,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
                         CreatedAt = now, IdempotencyKey = command.IdempotencyKey
                     };
                 }
-                while (await reader.NextResultAsync(ct))
+                while (await reader.NextResultAsync(CancellationToken.None))
                 {
                 }
             }
