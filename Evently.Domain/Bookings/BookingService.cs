@@ -20,7 +20,7 @@ namespace Evently.Domain.Bookings;
 /// (<c>WHERE Status = 'Available'</c>, every row must change), and the unique index on
 /// (SeatId, Active) of booking_seats and the CHECK constraint on events refuse any code path that
 /// would get it wrong anyway. Every write that changes an event's tickets or seats locks the event row
-/// first, and the transactions read at READ COMMITTED, so what they read after that lock is current.
+/// first, and the transactions that read after that lock do so at READ COMMITTED, so what they read is current.
 /// </remarks>
 public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics)
 {
@@ -30,7 +30,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         {
             return invalid;
         }
-        if (await FindByIdempotencyKeyAsync(command, cancellationToken) is { } replay)
+        if (await ReplayAsync(command, cancellationToken) is { } replay)
         {
             return replay;
         }
@@ -154,23 +154,11 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             batch.Parameters.AddWithValue("@now", now);
             batch.Parameters.AddWithValue("@idempotencyKey", command.IdempotencyKey);
 
-            // Not cancellable once sent: a batch stopped halfway would leave its transaction, and the
-            // event row's lock, open on a pooled connection.
-            MySqlDataReader reader;
+            // Not cancellable once sent, and rolled back if any statement fails: a batch stopped halfway
+            // would leave its transaction, and the event row's lock, open on a pooled connection.
             try
             {
-                reader = await batch.ExecuteReaderAsync(CancellationToken.None);
-            }
-            catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
-            {
-                // The twin with the same Idempotency-Key won; undo this batch's increment.
-                await using var rollback = new MySqlCommand("ROLLBACK", connection);
-                await rollback.ExecuteNonQueryAsync(CancellationToken.None);
-                return BookingErrors.SoldOut;
-            }
-
-            await using (reader)
-            {
+                await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);
                 await reader.ReadAsync(CancellationToken.None);
                 var bookingId = Convert.ToInt64(reader.GetValue(0));
                 if (bookingId > 0)
@@ -186,6 +174,17 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
                 {
                 }
             }
+            catch (MySqlException ex)
+            {
+                // If the COMMIT itself failed, Written stays set: the strategy then checks whether it applied.
+                await RollBackQuietlyAsync(connection);
+                if (ex.ErrorCode != MySqlErrorCode.DuplicateKeyEntry)
+                {
+                    throw;
+                }
+                // The twin with the same Idempotency-Key won; its booking is the answer (see RefuseAsync).
+                return BookingErrors.SoldOut;
+            }
 
             return attempt.Written is { } booking ? booking : await WhyNotBookableAsync(command.EventId, now, ct);
         }
@@ -195,8 +194,21 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         }
     }
 
-    // When the connection drops during the commit, the strategy asks this before trying again:
-    // if the booking is there, the commit went through and a second try would book twice.
+    private static async Task RollBackQuietlyAsync(MySqlConnection connection)
+    {
+        try
+        {
+            await using var rollback = new MySqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (MySqlException)
+        {
+            // The connection is gone, and the server rolls back with it.
+        }
+    }
+
+    // Before retrying after a transient error the strategy asks this: if the try's booking is there (its
+    // id came back before the COMMIT's answer), the commit went through and a second try would book twice.
     private async Task<ExecutionResult<Result<Booking>>> VerifyBookedAsync(DbContext _, BookingAttempt attempt, CancellationToken ct)
     {
         if (attempt.Written is { Id: > 0 } written && await db.Bookings.AnyAsync(b => b.Id == written.Id, ct))
@@ -224,7 +236,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
     // A refusal of a keyed request may only mean that its twin won the race: answer with the twin's booking.
     private async Task<Result<Booking>> RefuseAsync(BookingCommand command, DomainError error, CancellationToken ct)
     {
-        if (await FindByIdempotencyKeyAsync(command, ct) is { } replay)
+        if (await ReplayAsync(command, ct) is { } replay)
         {
             return replay;
         }
@@ -232,10 +244,20 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         return error;
     }
 
-    private async Task<Booking?> FindByIdempotencyKeyAsync(BookingCommand command, CancellationToken ct) =>
-        command.IdempotencyKey is null
-            ? null
-            : await QueryBookings().SingleOrDefaultAsync(b => b.UserId == command.UserId && b.IdempotencyKey == command.IdempotencyKey, ct);
+    // The booking an Idempotency-Key already made, if any; a key reused for another request is an error.
+    private async Task<Result<Booking>?> ReplayAsync(BookingCommand command, CancellationToken ct)
+    {
+        if (command.IdempotencyKey is null
+            || await QueryBookings().SingleOrDefaultAsync(b => b.UserId == command.UserId && b.IdempotencyKey == command.IdempotencyKey, ct)
+                is not { } first)
+        {
+            return null;
+        }
+
+        var sameRequest = first.EventId == command.EventId && first.Quantity == BookingRules.Tickets(command)
+            && (command.SeatIds is null || first.Seats.Select(s => s.SeatId).Order().SequenceEqual(command.SeatIds.Order()));
+        return sameRequest ? first : BookingErrors.IdempotencyKeyReused;
+    }
 
     /// <summary>Bookings with their event and seats, read-only.</summary>
     public IQueryable<Booking> QueryBookings() =>
@@ -263,23 +285,31 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         }
 
         // A retry after a lost commit finds the booking cancelled and changes nothing: no verification needed.
-        var cancelled = await db.Database.CreateExecutionStrategy()
+        var result = await db.Database.CreateExecutionStrategy()
             .ExecuteAsync(booking, (_, b, ct) => TryCancelAsync(b, ct), null, cancellationToken);
-        if (cancelled)
+        if (result is { Succeeded: true, Value: true })
         {
             metrics.Cancelled();
         }
-        return cancelled;
+        return result;
     }
 
-    private async Task<bool> TryCancelAsync(Booking booking, CancellationToken ct)
+    private async Task<Result<bool>> TryCancelAsync(Booking booking, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var now = timeProvider.UtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
-        // The booking row is the guard: of two racing cancels only one changes it.
-        var changed = await db.Bookings
+        // The event row first, like every other write: the tickets go back only while the booking is
+        // still confirmed (of two racing cancels the second, waiting for the lock, then finds it
+        // cancelled) and the event has not started.
+        var returned = await db.Events
+            .Where(e => e.Id == booking.EventId && e.StartsAt > now
+                && db.Bookings.Any(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed))
+            .ExecuteUpdateAsync(e => e
+                .SetProperty(x => x.Booked, x => x.Booked - booking.Quantity)
+                .SetProperty(x => x.Version, x => x.Version + 1), ct);
+        var changed = returned == 0 ? 0 : await db.Bookings
             .Where(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed)
             .ExecuteUpdateAsync(b => b
                 .SetProperty(x => x.Status, BookingStatus.Cancelled)
@@ -287,13 +317,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         if (changed == 0)
         {
             await transaction.RollbackAsync(ct);
-            return false;
+            var stillConfirmed = await db.Bookings.AnyAsync(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed, ct);
+            return stillConfirmed ? BookingErrors.EventStarted : false;
         }
-
-        await db.Events.Where(e => e.Id == booking.EventId && e.Status == EventStatus.Scheduled)
-            .ExecuteUpdateAsync(e => e
-                .SetProperty(x => x.Booked, x => x.Booked - booking.Quantity)
-                .SetProperty(x => x.Version, x => x.Version + 1), ct);
 
         // Read under the event row's lock: a seat change of this booking has committed by now.
         var seatIds = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)
@@ -362,13 +388,14 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
 
         // Lock the event row, as bookings and cancels do, so that the reads below are current; the
         // version bump also tells a concurrent layout change that seats moved.
-        var open = await db.Events.Where(e => e.Id == booking.EventId && e.Status == EventStatus.Scheduled)
+        var now = timeProvider.UtcNow();
+        var open = await db.Events.Where(e => e.Id == booking.EventId && e.Status == EventStatus.Scheduled && e.StartsAt > now)
             .ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
         var status = await db.Bookings.Where(b => b.Id == booking.Id).Select(b => b.Status).SingleAsync(ct);
         if (open == 0 || status != BookingStatus.Confirmed)
         {
             await transaction.RollbackAsync(ct);
-            return open == 0 ? BookingErrors.EventNotFound : BookingErrors.NotConfirmed;
+            return open == 0 ? await WhyNotBookableAsync(booking.EventId, now, ct) : BookingErrors.NotConfirmed;
         }
 
         var held = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)

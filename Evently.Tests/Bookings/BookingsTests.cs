@@ -286,5 +286,10 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
         Assert.Equivalent(first, again, strict: true);
         Assert.NotEqual(first.Id, othersKey.Id);
         Assert.Equal(4, (await fixture.ReadEventAsync(evt.Id)).Booked);
+
+        // The same key for a different request is refused, not replayed.
+        var reused = await (await user.BookAsync(evt.Id, 3, key)).ReadProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("idempotency-key-reused", reused.Code());
+        Assert.Equal(4, (await fixture.ReadEventAsync(evt.Id)).Booked);
     }
 }
