@@ -25,7 +25,7 @@ public static class BookingsApi
             .WithDescription("Any signed-in account may book (admins too). Never oversells. 409 'sold-out' or 'seat-taken'; " +
                 "422 once the event has started. With an Idempotency-Key header (up to 64 characters) a repeat of the " +
                 "request returns the booking the key made, and never makes a second one; a request that was refused made " +
-                "nothing, so its repeat is a fresh attempt.");
+                "nothing, so its repeat is a fresh attempt. A key reused for a different request answers 422.");
 
         api.MapGet("/", ListBookings)
             .WithName("ListBookings")
