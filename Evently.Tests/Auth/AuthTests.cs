@@ -1,4 +1,3 @@
-using Evently.Tests.Infrastructure;
 
 namespace Evently.Tests.Auth;
 

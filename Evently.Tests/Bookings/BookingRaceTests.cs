@@ -1,6 +1,5 @@
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
-using Evently.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Tests.Bookings;

@@ -1,5 +1,4 @@
 using Evently.Domain.Infrastructure;
-using Evently.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Tests.Bookings;

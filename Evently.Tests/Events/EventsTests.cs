@@ -1,5 +1,4 @@
 using Evently.Domain.Events;
-using Evently.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Tests.Events;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Evently.Domain.Auth;
-using Evently.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Tests.Foundation;
