@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source eng/prerequisites.sh
+echo "Starting Evently: dashboard http://localhost:18888, API http://localhost:5080 (reference at /api-docs). Ctrl+C stops everything."
 exec dotnet run --project Evently.AppHost -- "$@"
