@@ -19,11 +19,7 @@ public static class OutputCaching
             options.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
         DecorateStoreToSurviveRedisOutages(builder.Services);
 
-        builder.Services.AddOutputCache(options =>
-            options.AddPolicy(EventsPolicy, policy => policy
-                .Expire(TimeSpan.FromSeconds(30))
-                .SetVaryByQuery("*")
-                .Tag(EventsTag)));
+        builder.Services.AddOutputCache(options => options.AddPolicy(EventsPolicy, new PublicReadsPolicy(EventsTag)));
         builder.Services.AddSingleton<EventCache>();
     }
 
@@ -34,6 +30,39 @@ public static class OutputCaching
         services.AddSingleton<IOutputCacheStore>(sp => new ResilientOutputCacheStore(
             (IOutputCacheStore)ActivatorUtilities.CreateInstance(sp, redisStore.ImplementationType!),
             sp.GetRequiredService<ILogger<ResilientOutputCacheStore>>()));
+    }
+}
+
+/// <summary>
+/// Caches successful GETs for 30 s by path and query, for every caller: unlike the default policy it
+/// also serves signed-in users, because event reads are the same for everyone.
+/// </summary>
+internal sealed class PublicReadsPolicy(string tag) : IOutputCachePolicy
+{
+    public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellationToken)
+    {
+        var method = context.HttpContext.Request.Method;
+        var cacheable = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+        context.EnableOutputCaching = true;
+        context.AllowCacheLookup = cacheable;
+        context.AllowCacheStorage = cacheable;
+        context.AllowLocking = true;
+        context.CacheVaryByRules.QueryKeys = "*";
+        context.ResponseExpirationTimeSpan = TimeSpan.FromSeconds(30);
+        context.Tags.Add(tag);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellationToken) =>
+        ValueTask.CompletedTask;
+
+    public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellationToken)
+    {
+        if (context.HttpContext.Response.StatusCode != StatusCodes.Status200OK)
+        {
+            context.AllowCacheStorage = false;
+        }
+        return ValueTask.CompletedTask;
     }
 }
 

@@ -153,10 +153,11 @@ public sealed class EventsTests(EventlyAppFixture fixture)
         var tag = Guid.NewGuid().ToString("N")[..12];
         var evt = await admin.CreateEventAsync(TestApi.NewEventBody(name: $"{tag} before"));
 
-        // Warm the cache and prove the list is served from it.
+        // Warm the cache and prove the list is served from it, to signed-in callers too.
         await fixture.Api.GetAsync($"/api/events?q={tag}");
         var cached = await fixture.Api.GetAsync($"/api/events?q={tag}");
         Assert.NotNull(cached.Headers.Age);
+        Assert.NotNull((await admin.Http.GetAsync($"/api/events?q={tag}")).Headers.Age);
 
         var update = await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}",
             TestApi.NewEventBody(name: $"{tag} after", capacity: 120));
