@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Evently.AppHost.Infrastructure;
@@ -60,17 +59,9 @@ public static class Smtp4devResourceExtensions
     private static string FindToolBinary(string repositoryRoot)
     {
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(repositoryRoot, ".config", "dotnet-tools.json")));
-        var version = manifest.RootElement.GetProperty("tools").GetProperty(ToolPackage).GetProperty("version").GetString();
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var version = manifest.RootElement.GetProperty("tools").GetProperty(ToolPackage).GetProperty("version").GetString()!;
 
-        // The tool ships its native build in a per-platform package beside the tool package.
-        var platformPackage = Path.Combine(packages, $"{ToolPackage}.{RuntimeInformation.RuntimeIdentifier}", version!);
-        var binary = Directory.Exists(platformPackage)
-            ? Directory.EnumerateFiles(platformPackage, "Rnwood.Smtp4dev", SearchOption.AllDirectories).FirstOrDefault()
-            : null;
-
-        return binary ?? throw new MissingPrerequisiteException(
+        return LocalTools.FindExecutable(ToolPackage, "smtp4dev", version) ?? throw new MissingPrerequisiteException(
             $"smtp4dev {version} is not installed: run 'dotnet tool restore' in {repositoryRoot} (./run.sh does).");
     }
 }
