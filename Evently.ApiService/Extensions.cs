@@ -43,6 +43,8 @@ public static class Extensions
         {
             options.AddDocumentTransformer<OpenApiBearer>();
             options.AddOperationTransformer<OpenApiBearer>();
+            options.AddOperationTransformer<OpenApiContract>();
+            options.AddSchemaTransformer<OpenApiContract>();
         });
     }
 }

@@ -1,18 +1,21 @@
 using System.ComponentModel;
 using Evently.Domain.Bookings;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Evently.ApiService.Bookings;
 
 /// <summary>Body of POST /api/bookings: a quantity, or the seats wanted on a seated event.</summary>
+/// <remarks>quantity and seatIds are alternatives: the document says so with an anyOf (see OpenApiContract).</remarks>
 public sealed record CreateBookingRequest(
     long? EventId,
-    [property: Description("1 to 10 tickets; leave out when choosing seats.")] int? Quantity,
-    [property: Description("Seats to book on a seated event (from GET /api/events/{id}/seats).")] IReadOnlyList<long>? SeatIds);
+    [property: Description("1 to 10 tickets; leave out when choosing seats.")] int? Quantity = null,
+    [property: Description("Seats to book on a seated event (from GET /api/events/{id}/seats); with a quantity, as many seats as tickets.")]
+    IReadOnlyList<long>? SeatIds = null);
 
 public sealed record ChangeSeatsRequest(IReadOnlyList<long>? SeatIds);
 
 public sealed record BookingListQuery(
-    [property: Description("confirmed or cancelled; both when left out.")] string? Status)
+    [property: Description("confirmed or cancelled; both when left out.")] [FromQuery(Name = "status")] string? Status)
 {
     // Parsed here rather than bound as an enum: binding is case-sensitive and the contract's values are lower-case.
     public bool TryGetStatus(out BookingStatus? status)

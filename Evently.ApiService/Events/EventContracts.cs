@@ -1,27 +1,28 @@
 using System.ComponentModel;
 using Evently.Domain.Events;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Evently.ApiService.Events;
 
 /// <summary>Body of POST and PUT /api/events.</summary>
 public sealed record CreateEventRequest(
     string? Name,
-    string? Description,
     string? Venue,
     DateTimeOffset? StartsAt,
     DateTimeOffset? EndsAt,
     int? Capacity,
-    bool? HighDemand,
-    [property: Description("Optional seat layout; capacity must then equal the number of seats.")] SeatingRequest? Seating);
+    [property: Description("Empty when left out.")] string? Description = null,
+    [property: Description("Take bookings through the queue (202); false when left out.")] bool? HighDemand = null,
+    [property: Description("Optional seat layout; capacity must then equal the number of seats.")] SeatingRequest? Seating = null);
 
 public sealed record SeatingRequest(IReadOnlyList<SeatSectionRequest?>? Sections);
 
 public sealed record SeatSectionRequest(string? Name, int Rows, int SeatsPerRow);
 
 public sealed record EventListQuery(
-    [property: Description("Text the name or the venue contains.")] string? Q,
-    [property: Description("Earliest start time (inclusive).")] DateTimeOffset? From,
-    [property: Description("Latest start time (inclusive).")] DateTimeOffset? To);
+    [property: Description("Text the name or the venue contains.")] [FromQuery(Name = "q")] string? Q,
+    [property: Description("Earliest start time (inclusive).")] [FromQuery(Name = "from")] DateTimeOffset? From,
+    [property: Description("Latest start time (inclusive).")] [FromQuery(Name = "to")] DateTimeOffset? To);
 
 public sealed record EventSummary(
     long Id, string Name, string Venue, DateTime StartsAt, DateTime EndsAt, int Capacity, int Booked, int Available,

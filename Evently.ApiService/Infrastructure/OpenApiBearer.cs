@@ -42,10 +42,10 @@ internal sealed class OpenApiBearer : IOpenApiDocumentTransformer, IOpenApiOpera
             [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = []
         });
         operation.Responses ??= new OpenApiResponses();
-        operation.Responses.TryAdd("401", new OpenApiResponse { Description = "Missing or invalid bearer token." });
+        operation.Responses.TryAdd("401", OpenApiContract.Problem(context.Document, "Missing or invalid bearer token."));
         if (metadata.OfType<IAuthorizeData>().Any(a => a.Policy is not null || a.Roles is not null))
         {
-            operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The caller's role may not do this." });
+            operation.Responses.TryAdd("403", OpenApiContract.Problem(context.Document, "The caller's role may not do this."));
         }
         return Task.CompletedTask;
     }

@@ -1,10 +1,11 @@
 using System.ComponentModel;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Evently.ApiService.Infrastructure;
 
 public sealed record PageRequest(
-    [property: Description("Page number, from 1.")] int? Page,
-    [property: Description("Items per page, 1 to 100 (default 20).")] int? PageSize)
+    [property: Description("Page number, from 1.")] [FromQuery(Name = "page")] int? Page,
+    [property: Description("Items per page, 1 to 100 (default 20).")] [FromQuery(Name = "pageSize")] int? PageSize)
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;

@@ -15,6 +15,9 @@ public sealed class EventlyAppFixture : IAsyncLifetime
 
     public DistributedApplication App => _local!.App;
     public HttpClient Api { get; private set; } = null!;
+
+    // Every client below records its traffic, which OpenApiDocumentTests checks against the served document.
+    public TrafficRecorder Traffic { get; } = new();
     public string DatabaseConnectionString { get; private set; } = null!;
 
     // Limits the tests rely on: generous everywhere except a per-user bucket small enough to burst through.
@@ -30,7 +33,7 @@ public sealed class EventlyAppFixture : IAsyncLifetime
             "Evently:Api:RateLimiting:AuthTokenLimit=1000000"
         ], cancellation.Token);
 
-        Api = App.CreateHttpClient("api");
+        Api = CreateApiClient();
         DatabaseConnectionString = (await App.GetConnectionStringAsync("evently", cancellation.Token))!;
     }
 
@@ -41,7 +44,7 @@ public sealed class EventlyAppFixture : IAsyncLifetime
         return new EventlyDbContext(options.Options);
     }
 
-    public HttpClient CreateApiClient() => App.CreateHttpClient("api");
+    public HttpClient CreateApiClient() => new(Traffic.Handler()) { BaseAddress = App.GetEndpoint("api", "http") };
 
     public async Task DisposeAsync()
     {

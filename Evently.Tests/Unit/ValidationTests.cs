@@ -9,7 +9,7 @@ public sealed class EventValidationTests
     private static readonly DateTime Now = new(2027, 1, 1, 12, 0, 0, DateTimeKind.Utc);
 
     private static CreateEventRequest Valid(int capacity = 10, SeatingRequest? seating = null) => new(
-        "Concert", "Loud", "Hall", Now.AddDays(1), Now.AddDays(1).AddHours(2), capacity, false, seating);
+        "Concert", "Hall", Now.AddDays(1), Now.AddDays(1).AddHours(2), capacity, "Loud", false, seating);
 
     [Fact]
     public void A_valid_event_has_no_errors() => Assert.Empty(EventValidation.Validate(Valid(), Now));
