@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Evently.Domain.Auth;
 using Microsoft.EntityFrameworkCore;
 
@@ -79,18 +80,13 @@ public sealed class FoundationTests(EventlyAppFixture fixture)
     }
 }
 
-public sealed class ManifestTests
+public sealed partial class ManifestTests
 {
     [Fact]
     public async Task Publish_manifest_has_containers_and_no_executables()
     {
-        var outputPath = Path.Combine(Path.GetTempPath(), $"evently-manifest-{Guid.NewGuid():N}", "aspire-manifest.json");
+        using var manifest = await PublishManifestAsync();
 
-        var (exitCode, output) = await DotnetProject.RunAsync(Projects.Evently_AppHost.ProjectPath,
-            ["--publisher", "manifest", "--output-path", outputPath]);
-
-        Assert.True(exitCode == 0, output);
-        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(outputPath));
         var types = manifest.RootElement.GetProperty("resources").EnumerateObject()
             .ToDictionary(r => r.Name, r => r.Value.GetProperty("type").GetString());
         Assert.DoesNotContain(types.Values, type => type!.StartsWith("executable"));
@@ -98,6 +94,84 @@ public sealed class ManifestTests
         Assert.Equal("container.v0", types["redis"]);
         Assert.Equal("container.v0", types["smtp"]);
         Assert.Equal("project.v0", types["api"]);
-        Directory.Delete(Path.GetDirectoryName(outputPath)!, recursive: true);
+    }
+
+    [Fact]
+    public async Task Publish_manifest_takes_every_secret_from_a_secret_parameter()
+    {
+        using var manifest = await PublishManifestAsync();
+        var resources = manifest.RootElement.GetProperty("resources").EnumerateObject().ToList();
+        var secretParameters = resources
+            .Where(r => r.Value.GetProperty("type").GetString() == "parameter.v0"
+                && r.Value.GetProperty("inputs").GetProperty("value").TryGetProperty("secret", out var secret) && secret.GetBoolean())
+            .Select(r => r.Name)
+            .ToHashSet();
+        Assert.Superset(new HashSet<string> { "admin-password", "jwt-signing-key", "mysql-password", "redis-password" }, secretParameters);
+
+        // Every value that carries a secret is made of references, and each secret reference is to a secret parameter.
+        var secretValues = resources
+            .SelectMany(r => Settings(r.Value).Select(setting => (Where: $"{r.Name}.{setting.Name}", setting.Name, setting.Value)))
+            .Where(s => SecretName().IsMatch(s.Name) || SecretName().IsMatch(s.Value))
+            .ToList();
+        Assert.NotEmpty(secretValues);
+        foreach (var (where, name, value) in secretValues)
+        {
+            var secretReferences = Reference().Matches(value).Select(m => m.Groups["resource"].Value)
+                .Where(resource => resource.Contains("password") || resource.Contains("key"))
+                .ToList();
+            Assert.True(secretReferences.Count > 0, $"{where} = {value} holds no reference to a parameter");
+            Assert.All(secretReferences, resource => Assert.True(secretParameters.Contains(resource.Replace("-uri-encoded", "")),
+                $"{where} takes {resource}, which is not a secret parameter"));
+            Assert.DoesNotMatch(LiteralSecret(), Reference().Replace(value, ""));
+        }
+
+        // The local defaults are for development only and never published.
+        var text = manifest.RootElement.GetRawText();
+        Assert.DoesNotContain(TestApi.AdminPassword, text);
+        Assert.DoesNotContain("admin@evently.local", text);
+    }
+
+    private static IEnumerable<(string Name, string Value)> Settings(JsonElement resource)
+    {
+        if (resource.TryGetProperty("connectionString", out var connectionString))
+        {
+            yield return ("connectionString", connectionString.GetString()!);
+        }
+        if (resource.TryGetProperty("env", out var env))
+        {
+            foreach (var variable in env.EnumerateObject())
+            {
+                yield return (variable.Name, variable.Value.ToString());
+            }
+        }
+    }
+
+    [GeneratedRegex("password|secret|signingkey|apikey|token", RegexOptions.IgnoreCase)]
+    private static partial Regex SecretName();
+
+    [GeneratedRegex(@"\{(?<resource>[a-z0-9-]+)\.[a-z0-9.]+\}")]
+    private static partial Regex Reference();
+
+    // What is left once the references are gone: 'password=' followed by anything is a literal secret.
+    [GeneratedRegex(@"(password|key)=[^;,{}\s]", RegexOptions.IgnoreCase)]
+    private static partial Regex LiteralSecret();
+
+    private static async Task<JsonDocument> PublishManifestAsync()
+    {
+        var outputPath = Path.Combine(Path.GetTempPath(), $"evently-manifest-{Guid.NewGuid():N}", "aspire-manifest.json");
+        try
+        {
+            var (exitCode, output) = await DotnetProject.RunAsync(Projects.Evently_AppHost.ProjectPath,
+                ["--publisher", "manifest", "--output-path", outputPath]);
+            Assert.True(exitCode == 0, output);
+            return JsonDocument.Parse(await File.ReadAllTextAsync(outputPath));
+        }
+        finally
+        {
+            if (Directory.Exists(Path.GetDirectoryName(outputPath)))
+            {
+                Directory.Delete(Path.GetDirectoryName(outputPath)!, recursive: true);
+            }
+        }
     }
 }
