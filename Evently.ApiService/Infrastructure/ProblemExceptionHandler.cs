@@ -25,6 +25,14 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
             return await WriteAsync(context, StatusCodes.Status409Conflict, "concurrent-update", "Concurrent update",
                 "The data changed under this request too many times in a row; try again.");
         }
+        if (IsConstraintViolation(exception))
+        {
+            // The database refused a write that would break an invariant (a CHECK constraint): nothing was
+            // changed, and the client may retry. A bug, but never a 500 for the caller.
+            logger.LogError(exception, "A write broke a database constraint and was refused");
+            return await WriteAsync(context, StatusCodes.Status409Conflict, "concurrent-update", "Concurrent update",
+                "The data changed under this request; nothing was changed. Try again.");
+        }
         if (exception is RetryLimitExceededException)
         {
             logger.LogError(exception, "The database stayed unavailable through every retry");
@@ -43,6 +51,14 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
         DbUpdateConcurrencyException => true,
         MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout } => true,
         { InnerException: { } inner } => IsContention(inner),
+        _ => false
+    };
+
+    // ER_CONSTRAINT_FAILED (MariaDB) and ER_CHECK_CONSTRAINT_VIOLATED (MySQL 8).
+    private static bool IsConstraintViolation(Exception exception) => exception switch
+    {
+        MySqlException { Number: 4025 or 3819 } => true,
+        { InnerException: { } inner } => IsConstraintViolation(inner),
         _ => false
     };
 

@@ -60,15 +60,15 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
 
     private sealed record BookingAttempt(BookingCommand Command, List<Seat> Seats)
     {
-        // The booking written by the latest try, once the database has given it an id.
-        public Booking? Written { get; set; }
+        // Stored with the booking by whichever try writes it: the database answers whether that happened.
+        public Guid Token { get; } = Guid.NewGuid();
+        public string Fingerprint { get; } = BookingRules.Fingerprint(Command);
     }
 
     // One try, in one transaction: take the tickets, take the seats, write the booking.
     private async Task<Result<Booking>> TryBookAsync(DbContext _, BookingAttempt attempt, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        attempt.Written = null;
         var (command, seats) = (attempt.Command, attempt.Seats);
         if (seats.Count == 0)
         {
@@ -104,6 +104,8 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             Quantity = tickets,
             CreatedAt = now,
             IdempotencyKey = command.IdempotencyKey,
+            RequestFingerprint = command.IdempotencyKey is null ? null : attempt.Fingerprint,
+            AttemptId = attempt.Token,
             Seats = seats.Select(s => new BookingSeat { Seat = s, Active = true }).ToList()
         };
         db.Bookings.Add(booking);
@@ -120,7 +122,6 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return seats.Count > 0 ? BookingErrors.SeatTaken : BookingErrors.SoldOut;
         }
 
-        attempt.Written = booking;
         await transaction.CommitAsync(ct);
         return booking;
     }
@@ -132,8 +133,8 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         START TRANSACTION;
         UPDATE events SET Booked = Booked + @tickets, Version = Version + 1
           WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND Booked + Held + @tickets <= Capacity;
-        INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey)
-          SELECT @eventId, @userId, @tickets, 'Confirmed', @now, @idempotencyKey FROM DUAL WHERE ROW_COUNT() > 0;
+        INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey, RequestFingerprint, AttemptId)
+          SELECT @eventId, @userId, @tickets, 'Confirmed', @now, @idempotencyKey, @fingerprint, @attemptId FROM DUAL WHERE ROW_COUNT() > 0;
         SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), 0);
         COMMIT;
         """;
@@ -153,30 +154,24 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             batch.Parameters.AddWithValue("@tickets", tickets);
             batch.Parameters.AddWithValue("@now", now);
             batch.Parameters.AddWithValue("@idempotencyKey", command.IdempotencyKey);
+            batch.Parameters.AddWithValue("@fingerprint", command.IdempotencyKey is null ? null : attempt.Fingerprint);
+            batch.Parameters.AddWithValue("@attemptId", attempt.Token);
 
             // Not cancellable once sent, and rolled back if any statement fails: a batch stopped halfway
             // would leave its transaction, and the event row's lock, open on a pooled connection.
+            long bookingId;
             try
             {
                 await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);
                 await reader.ReadAsync(CancellationToken.None);
-                var bookingId = Convert.ToInt64(reader.GetValue(0));
-                if (bookingId > 0)
-                {
-                    // Known before the COMMIT's answer arrives, so a lost answer can be verified.
-                    attempt.Written = new Booking
-                    {
-                        Id = bookingId, EventId = command.EventId, UserId = command.UserId, Quantity = tickets,
-                        CreatedAt = now, IdempotencyKey = command.IdempotencyKey
-                    };
-                }
+                bookingId = Convert.ToInt64(reader.GetValue(0));
                 while (await reader.NextResultAsync(CancellationToken.None))
                 {
                 }
             }
             catch (MySqlException ex)
             {
-                // If the COMMIT itself failed, Written stays set: the strategy then checks whether it applied.
+                // If the reply was lost after the COMMIT, the strategy asks the database by the attempt's token.
                 await RollBackQuietlyAsync(connection);
                 if (ex.ErrorCode != MySqlErrorCode.DuplicateKeyEntry)
                 {
@@ -186,7 +181,13 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
                 return BookingErrors.SoldOut;
             }
 
-            return attempt.Written is { } booking ? booking : await WhyNotBookableAsync(command.EventId, now, ct);
+            return bookingId > 0
+                ? new Booking
+                {
+                    Id = bookingId, EventId = command.EventId, UserId = command.UserId, Quantity = tickets, CreatedAt = now,
+                    IdempotencyKey = command.IdempotencyKey, AttemptId = attempt.Token
+                }
+                : await WhyNotBookableAsync(command.EventId, now, ct);
         }
         finally
         {
@@ -196,6 +197,11 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
 
     private static async Task RollBackQuietlyAsync(MySqlConnection connection)
     {
+        if (connection.State != ConnectionState.Open)
+        {
+            // The connection is gone, and the server rolls back whatever it had not committed.
+            return;
+        }
         try
         {
             await using var rollback = new MySqlCommand("ROLLBACK", connection);
@@ -207,15 +213,14 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         }
     }
 
-    // Before retrying after a transient error the strategy asks this: if the try's booking is there (its
-    // id came back before the COMMIT's answer), the commit went through and a second try would book twice.
+    // Before retrying after a transient error the strategy asks this: a booking that carries the attempt's
+    // token means a try committed although its reply was lost, and a second try would book twice.
     private async Task<ExecutionResult<Result<Booking>>> VerifyBookedAsync(DbContext _, BookingAttempt attempt, CancellationToken ct)
     {
-        if (attempt.Written is { Id: > 0 } written && await db.Bookings.AnyAsync(b => b.Id == written.Id, ct))
-        {
-            return new ExecutionResult<Result<Booking>>(true, written);
-        }
-        return new ExecutionResult<Result<Booking>>(false, default);
+        var written = await QueryBookings().SingleOrDefaultAsync(b => b.AttemptId == attempt.Token, ct);
+        return written is null
+            ? new ExecutionResult<Result<Booking>>(false, default)
+            : new ExecutionResult<Result<Booking>>(true, written);
     }
 
     // Takes every one of the seats, or reports that some were taken meanwhile.
@@ -254,9 +259,8 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return null;
         }
 
-        var sameRequest = first.EventId == command.EventId && first.Quantity == BookingRules.Tickets(command)
-            && (command.SeatIds is null || first.Seats.Select(s => s.SeatId).Order().SequenceEqual(command.SeatIds.Order()));
-        return sameRequest ? first : BookingErrors.IdempotencyKeyReused;
+        // Compared with what the key was first used for, not with the booking now: its seats may have changed since.
+        return first.RequestFingerprint == BookingRules.Fingerprint(command) ? first : BookingErrors.IdempotencyKeyReused;
     }
 
     /// <summary>Bookings with their event and seats, read-only.</summary>
@@ -300,26 +304,28 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         var now = timeProvider.UtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
-        // The event row first, like every other write: the tickets go back only while the booking is
-        // still confirmed (of two racing cancels the second, waiting for the lock, then finds it
-        // cancelled) and the event has not started.
-        var returned = await db.Events
-            .Where(e => e.Id == booking.EventId && e.StartsAt > now
-                && db.Bookings.Any(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed))
-            .ExecuteUpdateAsync(e => e
-                .SetProperty(x => x.Booked, x => x.Booked - booking.Quantity)
-                .SetProperty(x => x.Version, x => x.Version + 1), ct);
-        var changed = returned == 0 ? 0 : await db.Bookings
+        // The event row's lock first, like every other write, while the event has not started.
+        var open = await db.Events.Where(e => e.Id == booking.EventId && e.StartsAt > now)
+            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
+        // Then flip the booking, conditional on its status: an UPDATE reads the row as committed now, so
+        // of two racing cancels (or a cancel racing the event's cancel) only one changes it. A subquery
+        // in the event's UPDATE would read the snapshot from before the lock wait and give the tickets
+        // back twice.
+        var flipped = open == 0 ? 0 : await db.Bookings
             .Where(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed)
             .ExecuteUpdateAsync(b => b
                 .SetProperty(x => x.Status, BookingStatus.Cancelled)
                 .SetProperty(x => x.CancelledAt, now), ct);
-        if (changed == 0)
+        if (flipped == 0)
         {
             await transaction.RollbackAsync(ct);
             var stillConfirmed = await db.Bookings.AnyAsync(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed, ct);
             return stillConfirmed ? BookingErrors.EventStarted : false;
         }
+
+        // Only the cancel that flipped the booking gives its tickets back.
+        await db.Events.Where(e => e.Id == booking.EventId)
+            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Booked, x => x.Booked - booking.Quantity), ct);
 
         // Read under the event row's lock: a seat change of this booking has committed by now.
         var seatIds = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)
