@@ -20,7 +20,4 @@ public static class EventErrors
     public static readonly DomainError DuplicateSeats = new(ErrorKind.Invalid, "validation",
         "Two sections of the layout have the same name.",
         new Dictionary<string, string[]> { ["seating.sections"] = ["Section names must be unique (ignoring case and accents)."] });
-
-    public static readonly DomainError ConcurrentUpdate =
-        new(ErrorKind.Conflict, "concurrent-update", "The event changed while it was being updated; try again.");
 }

@@ -12,8 +12,6 @@ public sealed record EventDraft(
 // Creating, changing and cancelling events: the rules that need the database.
 public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
 {
-    private const int MaxConcurrencyRetries = 5;
-
     public async Task<Result<Event>> CreateAsync(EventDraft draft, CancellationToken cancellationToken)
     {
         var now = timeProvider.UtcNow();
@@ -33,68 +31,66 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         return evt;
     }
 
-    public async Task<Result<Event>> UpdateAsync(long id, EventDraft draft, CancellationToken cancellationToken)
+    public async Task<Result<Event>> UpdateAsync(long id, EventDraft draft, CancellationToken cancellationToken) =>
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            (id, draft), (_, args, ct) => TryUpdateAsync(args.id, args.draft, ct), null, cancellationToken);
+
+    // Bookings change Booked (and Version) all the time, so the update takes the event row's lock before it
+    // reads: the rules are checked against the row as it is, and no booking can change it until the commit.
+    // Waiting for the lock is a matter of one booking's batch; an optimistic retry could lose to every one.
+    private async Task<Result<Event>> TryUpdateAsync(long id, EventDraft draft, CancellationToken ct)
     {
-        // Bookings change Booked (and Version) concurrently: a stale read fails on the concurrency
-        // token, and the rules are checked again against the fresh row.
-        for (var attempt = 1; ; attempt++)
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+        var evt = await db.Events.FromSql($"SELECT * FROM events WHERE Id = {id} FOR UPDATE").SingleOrDefaultAsync(ct);
+        if (evt is null)
         {
-            db.ChangeTracker.Clear();
-            var evt = await db.Events.Include(e => e.Seats).SingleOrDefaultAsync(e => e.Id == id, cancellationToken);
-            if (evt is null)
-            {
-                return EventErrors.NotFound;
-            }
-            if (evt.Status == EventStatus.Cancelled)
-            {
-                return EventErrors.Cancelled;
-            }
-            if (draft.Capacity < evt.Booked + evt.Held)
-            {
-                return EventErrors.CapacityBelowBooked(evt.Booked + evt.Held);
-            }
-
-            // Seats that bookings refer to, even cancelled ones (their history), cannot be replaced.
-            var layoutChanges = !SameLayout(evt, draft.Seating);
-            if (layoutChanges && (evt.Seats.Any(s => s.Status != SeatStatus.Available)
-                || await db.BookingSeats.AnyAsync(b => b.Seat!.EventId == id, cancellationToken)))
-            {
-                return EventErrors.SeatingLocked;
-            }
-
-            var freedTickets = draft.Capacity - evt.Capacity;
-            Apply(evt, draft, timeProvider.UtcNow());
-            if (layoutChanges)
-            {
-                db.Seats.RemoveRange(evt.Seats);
-                evt.Seats = draft.Seating is null ? [] : SeatLayout.Create(draft.Seating);
-            }
-            if (freedTickets > 0)
-            {
-                // More tickets for sale: the waitlist gets first refusal (read by the worker).
-                db.OutboxMessages.Add(new OutboxMessage
-                {
-                    Kind = OutboxKinds.TicketsFreed, EventId = evt.Id, Quantity = freedTickets, CreatedAt = evt.UpdatedAt
-                });
-            }
-
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                return evt;
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < MaxConcurrencyRetries)
-            {
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                return EventErrors.ConcurrentUpdate;
-            }
-            catch (DbUpdateException ex) when (ex.IsUniqueViolation())
-            {
-                return EventErrors.DuplicateSeats;
-            }
+            return EventErrors.NotFound;
         }
+        if (evt.Status == EventStatus.Cancelled)
+        {
+            return EventErrors.Cancelled;
+        }
+        if (draft.Capacity < evt.Booked + evt.Held)
+        {
+            return EventErrors.CapacityBelowBooked(evt.Booked + evt.Held);
+        }
+
+        // Seats that bookings refer to, even cancelled ones (their history), cannot be replaced.
+        await db.Entry(evt).Collection(e => e.Seats).LoadAsync(ct);
+        var layoutChanges = !SameLayout(evt, draft.Seating);
+        if (layoutChanges && (evt.Seats.Any(s => s.Status != SeatStatus.Available)
+            || await db.BookingSeats.AnyAsync(b => b.Seat!.EventId == id, ct)))
+        {
+            return EventErrors.SeatingLocked;
+        }
+
+        var freedTickets = draft.Capacity - evt.Capacity;
+        Apply(evt, draft, timeProvider.UtcNow());
+        if (layoutChanges)
+        {
+            db.Seats.RemoveRange(evt.Seats);
+            evt.Seats = draft.Seating is null ? [] : SeatLayout.Create(draft.Seating);
+        }
+        if (freedTickets > 0)
+        {
+            // More tickets for sale: the waitlist gets first refusal (read by the worker).
+            db.OutboxMessages.Add(new OutboxMessage
+            {
+                Kind = OutboxKinds.TicketsFreed, EventId = evt.Id, Quantity = freedTickets, CreatedAt = evt.UpdatedAt
+            });
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            return EventErrors.DuplicateSeats;
+        }
+        await transaction.CommitAsync(ct);
+        return evt;
     }
 
     /// <summary>
