@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Evently.ApiService.Infrastructure;
@@ -7,10 +8,11 @@ namespace Evently.ApiService.Infrastructure;
 public static class OutputCaching
 {
     public const string EventsPolicy = "events";
-    public const string EventsTag = "events";
 
-    // Event lists and details are cached in Redis, shared by every API replica, and evicted by tag
-    // whenever an event or its availability changes (see EventCache).
+    // Event lists and details are cached in Redis, shared by every API replica. Every cache key carries
+    // the events' generation, a Redis counter that each change increments (see EventCache): eviction is
+    // one INCR, and a copy read from the database before a change can only ever be stored under the old
+    // generation, which no read asks for again.
     public static void AddEventlyOutputCache(this IHostApplicationBuilder builder)
     {
         builder.Services.AddStackExchangeRedisOutputCache(_ => { });
@@ -19,8 +21,9 @@ public static class OutputCaching
             options.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
         DecorateStoreToSurviveRedisOutages(builder.Services);
 
-        builder.Services.AddOutputCache(options => options.AddPolicy(EventsPolicy, new PublicReadsPolicy(EventsTag)));
+        builder.Services.AddOutputCache(options => options.AddPolicy(EventsPolicy, new PublicReadsPolicy()));
         builder.Services.AddSingleton<EventCache>();
+        builder.Services.AddOptions<OutputCacheTestingOptions>().BindConfiguration(OutputCacheTestingOptions.Section);
     }
 
     private static void DecorateStoreToSurviveRedisOutages(IServiceCollection services)
@@ -34,43 +37,90 @@ public static class OutputCaching
 }
 
 /// <summary>
-/// Caches successful GETs for 30 s by path and query, for every caller: unlike the default policy it
-/// also serves signed-in users, because event reads are the same for everyone.
+/// Caches successful GETs for 30 s by path, query and the events' generation, for every caller: unlike
+/// the default policy it also serves signed-in users, because event reads are the same for everyone.
 /// </summary>
-internal sealed class PublicReadsPolicy(string tag) : IOutputCachePolicy
+internal sealed class PublicReadsPolicy : IOutputCachePolicy
 {
-    public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellationToken)
+    public async ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellationToken)
     {
         var method = context.HttpContext.Request.Method;
         var cacheable = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+        // Read before the endpoint reads the database, so the key is never newer than the data stored under it.
+        var generation = cacheable
+            ? await context.HttpContext.RequestServices.GetRequiredService<EventCache>().GenerationAsync()
+            : null;
         context.EnableOutputCaching = true;
-        context.AllowCacheLookup = cacheable;
-        context.AllowCacheStorage = cacheable;
+        context.AllowCacheLookup = generation is not null;
+        context.AllowCacheStorage = generation is not null;
         context.AllowLocking = true;
         context.CacheVaryByRules.QueryKeys = "*";
+        context.CacheVaryByRules.VaryByValues["generation"] = generation?.ToString() ?? "";
         context.ResponseExpirationTimeSpan = TimeSpan.FromSeconds(30);
-        context.Tags.Add(tag);
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellationToken) =>
         ValueTask.CompletedTask;
 
-    public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellationToken)
+    public async ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellationToken)
     {
         if (context.HttpContext.Response.StatusCode != StatusCodes.Status200OK)
         {
             context.AllowCacheStorage = false;
         }
-        return ValueTask.CompletedTask;
+
+        // Tests widen the window between the database read and the cache write, where a change may commit.
+        var testing = context.HttpContext.RequestServices.GetRequiredService<IOptions<OutputCacheTestingOptions>>().Value;
+        if (testing.AllowDelayHeader
+            && int.TryParse(context.HttpContext.Request.Headers[OutputCacheTestingOptions.DelayHeader], out var delayMs))
+        {
+            await Task.Delay(Math.Clamp(delayMs, 0, 10_000), cancellationToken);
+        }
     }
 }
 
-/// <summary>Evicts cached event reads after a write.</summary>
-public sealed class EventCache(IOutputCacheStore store)
+/// <summary>Off unless a test host turns it on: honours a header that delays storing a read in the cache.</summary>
+public sealed class OutputCacheTestingOptions
 {
+    public const string Section = "Evently:Testing";
+    public const string DelayHeader = "X-Evently-Test-Cache-Delay-Ms";
+
+    public bool AllowDelayHeader { get; set; }
+}
+
+/// <summary>The events' cache generation: read by every cached request, incremented by every change.</summary>
+public sealed class EventCache(IConnectionMultiplexer redis, ILogger<EventCache> logger)
+{
+    private static readonly RedisKey GenerationKey = "evently:events:generation";
+
+    /// <returns>The current generation, or null when Redis cannot say (the request then bypasses the cache).</returns>
+    public async ValueTask<long?> GenerationAsync()
+    {
+        try
+        {
+            var value = await redis.GetDatabase().StringGetAsync(GenerationKey);
+            return value.IsNull ? 0 : (long)value;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            logger.LogWarning(ex, "Reading the event cache generation failed; answering from the database");
+            return null;
+        }
+    }
+
     // Not cancellable: the write has committed, so the eviction must happen even if the client has gone.
-    public ValueTask InvalidateAsync() => store.EvictByTagAsync(OutputCaching.EventsTag, CancellationToken.None);
+    public async ValueTask InvalidateAsync()
+    {
+        try
+        {
+            await redis.GetDatabase().StringIncrementAsync(GenerationKey);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Entries expire on their own within the policy's 30 seconds.
+            logger.LogWarning(ex, "Evicting the event cache failed");
+        }
+    }
 }
 
 /// <summary>

@@ -13,7 +13,16 @@ public sealed class Booking
     public DateTime? CancelledAt { get; set; }
 
     // Unique per user: a retried request with the same key finds this booking instead of making another.
+    // Compared byte for byte: keys are exact strings.
     public string? IdempotencyKey { get; set; }
+
+    // What the key was first used for (event, tickets, seats as asked), so a repeat is recognised even
+    // after the booking's seats were changed. See BookingRules.Fingerprint.
+    public string? RequestFingerprint { get; set; }
+
+    // Made by the app for each booking call and unique in the database: after a lost reply the
+    // service asks whether a booking with this token exists, whichever packet went missing.
+    public Guid? AttemptId { get; set; }
 
     public Event? Event { get; set; }
     public List<BookingSeat> Seats { get; set; } = [];

@@ -26,7 +26,7 @@ public static class DatabaseExtensions
 
     public static void Configure(DbContextOptionsBuilder options, string connectionString, ServerVersion serverVersion) =>
         options.UseMySql(connectionString, serverVersion, mysql => mysql
-            .EnableRetryOnFailure(maxRetryCount: 5, maxRetryDelay: TimeSpan.FromSeconds(2), errorNumbersToAdd: null)
+            .ExecutionStrategy(dependencies => new EventlyExecutionStrategy(dependencies))
             .MigrationsAssembly(typeof(EventlyDbContext).Assembly.FullName));
 
     // 'Evently:Database:ServerVersion' (e.g. "10.11.0-mariadb" or "8.4.0-mysql") avoids a round trip at

@@ -30,17 +30,19 @@ public sealed class EventlyAppFixture : IAsyncLifetime
         [
             $"Evently:Api:RateLimiting:UserTokenLimit={UserRateLimit}",
             "Evently:Api:RateLimiting:AnonymousTokenLimit=1000000",
-            "Evently:Api:RateLimiting:AuthTokenLimit=1000000"
+            "Evently:Api:RateLimiting:AuthTokenLimit=1000000",
+            "Evently:Api:Testing:AllowDelayHeader=true"
         ], cancellation.Token);
 
         Api = CreateApiClient();
         DatabaseConnectionString = (await App.GetConnectionStringAsync("evently", cancellation.Token))!;
     }
 
-    public EventlyDbContext CreateDbContext()
+    /// <param name="connectionString">Another way to the same database (through a proxy, say); the app's by default.</param>
+    public EventlyDbContext CreateDbContext(string? connectionString = null)
     {
         var options = new DbContextOptionsBuilder<EventlyDbContext>();
-        DatabaseExtensions.Configure(options, DatabaseConnectionString, ServerVersion.Parse("10.11.0-mariadb"));
+        DatabaseExtensions.Configure(options, connectionString ?? DatabaseConnectionString, ServerVersion.Parse("10.11.0-mariadb"));
         return new EventlyDbContext(options.Options);
     }
 

@@ -1,0 +1,26 @@
+using System.Net.Sockets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using MySqlConnector;
+
+namespace Evently.Domain.Infrastructure;
+
+/// <summary>
+/// Pomelo's retries on transient MySQL errors, plus a connection lost mid-statement: the outcome is then
+/// unknown (the server may have committed before the reply was lost), so the operation is retried after
+/// its verification, which asks the database what happened (see BookingService.VerifyBookedAsync).
+/// </summary>
+public sealed class EventlyExecutionStrategy(ExecutionStrategyDependencies dependencies)
+    : MySqlRetryingExecutionStrategy(dependencies, maxRetryCount: 5, maxRetryDelay: TimeSpan.FromSeconds(2), errorNumbersToAdd: null)
+{
+    protected override bool ShouldRetryOn(Exception exception) =>
+        base.ShouldRetryOn(exception) || IsLostConnection(exception);
+
+    private static bool IsLostConnection(Exception? exception) => exception switch
+    {
+        null => false,
+        SocketException or EndOfStreamException or IOException => true,
+        MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => true,
+        _ => IsLostConnection(exception.InnerException)
+    };
+}
