@@ -5,6 +5,8 @@ using Evently.ApiService.Infrastructure;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
+using Evently.Domain.Notifications;
+using Evently.Domain.Waitlist;
 
 namespace Evently.ApiService;
 
@@ -18,6 +20,10 @@ public static class Extensions
         builder.Services.AddScoped<EventService>();
         builder.Services.AddScoped<BookingService>();
         builder.Services.AddSingleton<BookingMetrics>();
+        builder.Services.AddScoped<WaitlistService>();
+        builder.Services.AddScoped<NotificationService>();
+        builder.Services.AddSingleton<WaitlistMetrics>();
+        builder.Services.AddSingleton<WorkerNudge>();
 
         builder.AddEventlyAuthentication();
         builder.AddEventlyRateLimiting();

@@ -3,6 +3,8 @@ using Evently.ApiService.Auth;
 using Evently.ApiService.Bookings;
 using Evently.ApiService.Events;
 using Evently.ApiService.Infrastructure;
+using Evently.ApiService.Notifications;
+using Evently.ApiService.Waitlist;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -28,5 +30,7 @@ app.MapDefaultEndpoints();
 app.MapAuthApi();
 app.MapEventsApi();
 app.MapBookingsApi();
+app.MapWaitlistApi();
+app.MapNotificationsApi();
 
 app.Run();

@@ -55,7 +55,7 @@ var api = builder.AddProject<Projects.Evently_ApiService>("api")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
-builder.AddProject<Projects.Evently_Worker>("worker")
+var worker = builder.AddProject<Projects.Evently_Worker>("worker")
     .WithReference(evently)
     .WithEnvironment("Evently__Database__ServerVersion", serverVersion)
     .WithReference(redis)
@@ -65,12 +65,16 @@ builder.AddProject<Projects.Evently_Worker>("worker")
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health");
 
-// Settings under Evently:Api reach the API as Evently:* (the tests and the benchmark relax rate limits this way).
-foreach (var (key, value) in builder.Configuration.GetSection("Evently:Api").AsEnumerable(true))
+// Settings under Evently:Api and Evently:Worker reach that service as Evently:* (the tests and the benchmark
+// relax rate limits and shorten the waitlist's offer window this way).
+foreach (var (section, service) in new[] { ("Evently:Api", (IResourceBuilder<ProjectResource>)api), ("Evently:Worker", worker) })
 {
-    if (value is not null)
+    foreach (var (key, value) in builder.Configuration.GetSection(section).AsEnumerable(true))
     {
-        api.WithEnvironment($"Evently__{key.Replace(":", "__")}", value);
+        if (value is not null)
+        {
+            service.WithEnvironment($"Evently__{key.Replace(":", "__")}", value);
+        }
     }
 }
 

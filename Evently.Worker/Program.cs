@@ -1,12 +1,9 @@
-using Evently.Domain.Infrastructure;
 using Evently.Worker;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddEventlyDbContext();
-builder.AddRedisClient("redis");
-builder.Services.AddHostedService<InfrastructureCheck>();
+builder.AddWorkerServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -120,6 +120,7 @@ public static class BookingsApi
         }
 
         await services.Cache.InvalidateAsync();
+        await services.Nudge.WakeAsync();
         return TypedResults.NoContent();
     }
 
@@ -138,4 +139,4 @@ public static class BookingsApi
     }
 }
 
-public sealed record BookingServices(BookingService Bookings, EventCache Cache);
+public sealed record BookingServices(BookingService Bookings, EventCache Cache, WorkerNudge Nudge);

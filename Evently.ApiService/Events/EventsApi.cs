@@ -151,6 +151,7 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Cache.InvalidateAsync();
+        await services.Nudge.WakeAsync();
         return TypedResults.Ok(EventDetails.From(result.Value!));
     }
 
@@ -163,8 +164,9 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Cache.InvalidateAsync();
+        await services.Nudge.WakeAsync();
         return TypedResults.NoContent();
     }
 }
 
-public sealed record EventServices(EventlyDbContext Db, EventService Events, EventCache Cache, TimeProvider TimeProvider);
+public sealed record EventServices(EventlyDbContext Db, EventService Events, EventCache Cache, WorkerNudge Nudge, TimeProvider TimeProvider);

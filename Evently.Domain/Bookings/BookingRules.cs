@@ -85,11 +85,11 @@ public static class BookingRules
         return null;
     }
 
-    /// <summary>How many tickets the command books: the seats chosen, or the quantity.</summary>
     /// <summary>What a request asks for, as stored with its Idempotency-Key: event, tickets and the seats in order.</summary>
     public static string Fingerprint(BookingCommand command) =>
         $"event:{command.EventId};tickets:{Tickets(command)};seats:{string.Join(",", command.SeatIds?.Order() ?? Enumerable.Empty<long>())}";
 
+    /// <summary>How many tickets the command books: the seats chosen, or the quantity.</summary>
     public static int Tickets(BookingCommand command) => command.SeatIds?.Count ?? command.Quantity ?? 0;
 }
 

@@ -2,6 +2,7 @@ using System.Data;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
+using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using MySqlConnector;
@@ -22,7 +23,7 @@ namespace Evently.Domain.Bookings;
 /// would get it wrong anyway. Every write that changes an event's tickets or seats locks the event row
 /// first, and the transactions that read after that lock do so at READ COMMITTED, so what they read is current.
 /// </remarks>
-public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics)
+public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics, WaitlistMetrics waitlistMetrics)
 {
     public async Task<Result<Booking>> BookAsync(BookingCommand command, CancellationToken cancellationToken)
     {
@@ -63,6 +64,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         // Stored with the booking by whichever try writes it: the database answers whether that happened.
         public Guid Token { get; } = Guid.NewGuid();
         public string Fingerprint { get; } = BookingRules.Fingerprint(Command);
+
+        // The offer this attempt claims, for claims of a waitlist offer.
+        public WaitlistEntry? ClaimOf { get; init; }
     }
 
     // One try, in one transaction: take the tickets, take the seats, write the booking.
@@ -250,7 +254,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
     }
 
     // The booking an Idempotency-Key already made, if any; a key reused for another request is an error.
-    private async Task<Result<Booking>?> ReplayAsync(BookingCommand command, CancellationToken ct)
+    private async Task<Result<Booking>?> ReplayAsync(BookingCommand command, CancellationToken ct, string? fingerprint = null)
     {
         if (command.IdempotencyKey is null
             || await QueryBookings().SingleOrDefaultAsync(b => b.UserId == command.UserId && b.IdempotencyKey == command.IdempotencyKey, ct)
@@ -260,7 +264,118 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         }
 
         // Compared with what the key was first used for, not with the booking now: its seats may have changed since.
-        return first.RequestFingerprint == BookingRules.Fingerprint(command) ? first : BookingErrors.IdempotencyKeyReused;
+        return first.RequestFingerprint == (fingerprint ?? BookingRules.Fingerprint(command)) ? first : BookingErrors.IdempotencyKeyReused;
+    }
+
+    /// <summary>
+    /// Claims a waitlist offer: the tickets (and seats) it holds become a confirmed booking, in one
+    /// transaction. A repeated claim answers with the booking the first one made.
+    /// </summary>
+    public async Task<Result<Booking>> ClaimOfferAsync(long entryId, long userId, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var entry = await db.WaitlistEntries.AsNoTracking().SingleOrDefaultAsync(w => w.Id == entryId && w.UserId == userId, cancellationToken);
+        if (entry is null)
+        {
+            return WaitlistErrors.NotFound;
+        }
+        var command = new BookingCommand(userId, entry.EventId, entry.Quantity, null, idempotencyKey);
+        if (BookingRules.Validate(command) is { } invalid)
+        {
+            return invalid;
+        }
+        if (await ReplayAsync(command, cancellationToken, ClaimFingerprint(entryId)) is { } replay)
+        {
+            return replay;
+        }
+        if (entry is { Status: WaitlistStatus.Booked, BookingId: { } made })
+        {
+            return await QueryBookings().SingleAsync(b => b.Id == made, cancellationToken);
+        }
+
+        var attempt = new BookingAttempt(command, []) { ClaimOf = entry };
+        var result = await db.Database.CreateExecutionStrategy()
+            .ExecuteAsync(attempt, TryClaimAsync, VerifyBookedAsync, cancellationToken);
+        if (!result.Succeeded)
+        {
+            metrics.Refused(result.Error!.Code);
+            return result.Error!;
+        }
+        metrics.Made(entry.Quantity);
+        return await QueryBookings().SingleAsync(b => b.Id == result.Value!.Id, cancellationToken);
+    }
+
+    private static string ClaimFingerprint(long entryId) => $"waitlist:{entryId}";
+
+    private async Task<Result<Booking>> TryClaimAsync(DbContext _, BookingAttempt attempt, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var entry = attempt.ClaimOf!;
+        var now = timeProvider.UtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+        // The event row's lock first, as every write; then the entry, still offered and in time: of a claim
+        // and the worker's expiry (or two claims) exactly one changes it.
+        var open = await db.Events.Where(e => e.Id == entry.EventId && e.Status == EventStatus.Scheduled && e.StartsAt > now)
+            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
+        if (open == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            return await WhyNotBookableAsync(entry.EventId, now, ct);
+        }
+        var claimed = await db.WaitlistEntries
+            .Where(w => w.Id == entry.Id && w.Status == WaitlistStatus.Offered && w.OfferExpiresAt > now)
+            .ExecuteUpdateAsync(w => w.SetProperty(x => x.Status, WaitlistStatus.Booked).SetProperty(x => x.Active, (bool?)null), ct);
+        if (claimed == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            var current = await db.WaitlistEntries.AsNoTracking().SingleAsync(w => w.Id == entry.Id, ct);
+            return current switch
+            {
+                { Status: WaitlistStatus.Booked, BookingId: { } made } => await QueryBookings().SingleAsync(b => b.Id == made, ct),
+                { Status: WaitlistStatus.Expired } or { Status: WaitlistStatus.Offered } => WaitlistErrors.OfferExpired,
+                _ => WaitlistErrors.NoOffer
+            };
+        }
+
+        // The held tickets become booked ones: Held never drops below 0 (CHECK), Booked + Held is unchanged.
+        var held = await db.WaitlistEntries.Where(w => w.Id == entry.Id).Select(w => w.HeldSeatIds).SingleAsync(ct);
+        var seatIds = new WaitlistEntry { HeldSeatIds = held }.HeldSeats();
+        await db.Events.Where(e => e.Id == entry.EventId).ExecuteUpdateAsync(e => e
+            .SetProperty(x => x.Held, x => x.Held - entry.Quantity)
+            .SetProperty(x => x.Booked, x => x.Booked + entry.Quantity), ct);
+        if (seatIds.Count > 0)
+        {
+            await db.Seats.Where(s => seatIds.Contains(s.Id) && s.Status == SeatStatus.Held)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct);
+        }
+
+        var booking = new Booking
+        {
+            EventId = entry.EventId,
+            UserId = entry.UserId,
+            Quantity = entry.Quantity,
+            CreatedAt = now,
+            IdempotencyKey = attempt.Command.IdempotencyKey,
+            RequestFingerprint = ClaimFingerprint(entry.Id),
+            AttemptId = attempt.Token,
+            Seats = seatIds.Select(id => new BookingSeat { SeatId = id, Active = true }).ToList()
+        };
+        db.Bookings.Add(booking);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            // The Idempotency-Key was taken meanwhile by another request of this user.
+            await transaction.RollbackAsync(ct);
+            return BookingErrors.IdempotencyKeyReused;
+        }
+        await db.WaitlistEntries.Where(w => w.Id == entry.Id)
+            .ExecuteUpdateAsync(w => w.SetProperty(x => x.BookingId, booking.Id).SetProperty(x => x.HeldSeatIds, (string?)null), ct);
+        await transaction.CommitAsync(ct);
+        waitlistMetrics.Claimed();
+        return booking;
     }
 
     /// <summary>Bookings with their event and seats, read-only.</summary>

@@ -1,5 +1,6 @@
 using Evently.Domain.Common;
 using Evently.Domain.Infrastructure;
+using Evently.Domain.Notifications;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Events;
@@ -66,7 +67,14 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         }
 
         var freedTickets = draft.Capacity - evt.Capacity;
+        var (startsAt, endsAt, venue) = (evt.StartsAt, evt.EndsAt, evt.Venue);
         Apply(evt, draft, timeProvider.UtcNow());
+        if ((startsAt, endsAt, venue) != (evt.StartsAt, evt.EndsAt, evt.Venue))
+        {
+            await NotifyHoldersAsync(evt, NotificationKinds.EventChanged,
+                $"{evt.Name} has changed: it now takes place {evt.StartsAt:yyyy-MM-dd HH:mm} to {evt.EndsAt:yyyy-MM-dd HH:mm} UTC at {evt.Venue}.",
+                evt.UpdatedAt, ct);
+        }
         if (layoutChanges)
         {
             db.Seats.RemoveRange(evt.Seats);
@@ -136,20 +144,27 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
 
             var eventName = await db.Events.Where(e => e.Id == id).Select(e => e.Name).SingleAsync(ct);
-            db.Notifications.AddRange(bookings.Select(b => b.UserId).Distinct().Select(userId => new Notifications.Notification
+            foreach (var userId in bookings.Select(b => b.UserId).Distinct())
             {
-                UserId = userId,
-                EventId = id,
-                Kind = Notifications.NotificationKinds.EventCancelled,
-                Message = $"{eventName} has been cancelled; your booking is cancelled too.",
-                CreatedAt = now
-            }));
+                db.Notify(userId, NotificationKinds.EventCancelled, id, $"{eventName} has been cancelled; your booking is cancelled too.", now);
+            }
             db.OutboxMessages.Add(new OutboxMessage { Kind = OutboxKinds.EventCancelled, EventId = id, CreatedAt = now });
             await db.SaveChangesAsync(ct);
 
             await transaction.CommitAsync(ct);
             return bookings.Count;
         }, null, cancellationToken);
+    }
+
+    // Everyone holding a confirmed booking of the event hears of it, in the same transaction as the change.
+    private async Task NotifyHoldersAsync(Event evt, string kind, string message, DateTime now, CancellationToken ct)
+    {
+        var holders = await db.Bookings.Where(b => b.EventId == evt.Id && b.Status == Bookings.BookingStatus.Confirmed)
+            .Select(b => b.UserId).Distinct().ToListAsync(ct);
+        foreach (var userId in holders)
+        {
+            db.Notify(userId, kind, evt.Id, message, now);
+        }
     }
 
     private static void Apply(Event evt, EventDraft draft, DateTime now)

@@ -12,10 +12,14 @@ public sealed class OutboxMessage
     public int Quantity { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? ProcessedAt { get; set; }
+
+    // W3C traceparent of the request that wrote it: the worker continues that trace.
+    public string? TraceParent { get; set; } = System.Diagnostics.Activity.Current?.Id;
 }
 
 public static class OutboxKinds
 {
     public const string TicketsFreed = "tickets-freed";
     public const string EventCancelled = "event-cancelled";
+    public const string OfferExpired = "offer-expired";
 }

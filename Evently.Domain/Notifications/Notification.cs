@@ -12,6 +12,15 @@ public sealed class Notification
 
     // Set once the e-mail went out; the worker sends the ones still NULL.
     public DateTime? EmailedAt { get; set; }
+
+    // Delivery bookkeeping of the worker's mail sender: refused attempts so far, when to try next (also a
+    // lease: a sender moves it forward before it sends), and when it gave up.
+    public int EmailAttempts { get; set; }
+    public DateTime? NextEmailAttemptAt { get; set; }
+    public DateTime? EmailFailedAt { get; set; }
+
+    // W3C traceparent of the request that caused it, so the mail joins that trace.
+    public string? TraceParent { get; set; }
 }
 
 public static class NotificationKinds

@@ -1,6 +1,7 @@
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
+using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics.Metrics;
@@ -139,7 +140,8 @@ public sealed class BookingCorrectnessTests(EventlyAppFixture fixture)
         database.Pooling = false;
         await using var db = fixture.CreateDbContext(database.ConnectionString);
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var bookings = new BookingService(db, TimeProvider.System, new BookingMetrics(services.GetRequiredService<IMeterFactory>()));
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var bookings = new BookingService(db, TimeProvider.System, new BookingMetrics(meters), new WaitlistMetrics(meters));
 
         // No Idempotency-Key: only the attempt's own token can tell that the first try committed.
         proxy.CutReplyToNext("START TRANSACTION");

@@ -6,9 +6,9 @@ namespace Evently.Tests.Infrastructure;
 internal static class DotnetProject
 {
 #if DEBUG
-    private const string Configuration = "Debug";
+    public const string Configuration = "Debug";
 #else
-    private const string Configuration = "Release";
+    public const string Configuration = "Release";
 #endif
 
     public static async Task<(int ExitCode, string Output)> RunAsync(

@@ -23,6 +23,9 @@ public sealed class EventlyAppFixture : IAsyncLifetime
     // Limits the tests rely on: generous everywhere except a per-user bucket small enough to burst through.
     public const int UserRateLimit = 200;
 
+    // A waitlist offer's window, short enough for a test to watch one expire.
+    public const int OfferSeconds = 4;
+
     public async Task InitializeAsync()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -31,7 +34,8 @@ public sealed class EventlyAppFixture : IAsyncLifetime
             $"Evently:Api:RateLimiting:UserTokenLimit={UserRateLimit}",
             "Evently:Api:RateLimiting:AnonymousTokenLimit=1000000",
             "Evently:Api:RateLimiting:AuthTokenLimit=1000000",
-            "Evently:Api:Testing:AllowDelayHeader=true"
+            "Evently:Api:Testing:AllowDelayHeader=true",
+            $"Evently:Worker:Waitlist:OfferSeconds={OfferSeconds}"
         ], cancellation.Token);
 
         Api = CreateApiClient();

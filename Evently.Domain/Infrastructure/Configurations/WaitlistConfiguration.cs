@@ -16,8 +16,9 @@ internal sealed class WaitlistEntryConfiguration : IEntityTypeConfiguration<Wait
         entry.HasOne<User>().WithMany().HasForeignKey(w => w.UserId);
         // The line of an event in order, and a user's entries.
         entry.HasIndex(w => new { w.EventId, w.Status, w.Id });
-        entry.HasIndex(w => new { w.UserId, w.EventId });
+        entry.HasIndex(w => new { w.UserId, w.EventId, w.Active }).IsUnique();
         entry.HasIndex(w => new { w.Status, w.OfferExpiresAt });
+        entry.Property(w => w.HeldSeatIds).HasMaxLength(300);
     }
 }
 
@@ -30,7 +31,8 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
         notification.Property(n => n.Kind).HasMaxLength(32);
         notification.Property(n => n.Message).HasMaxLength(1000);
         notification.HasIndex(n => new { n.UserId, n.CreatedAt });
-        notification.HasIndex(n => n.EmailedAt);
+        notification.HasIndex(n => new { n.EmailedAt, n.EmailFailedAt, n.NextEmailAttemptAt });
+        notification.Property(n => n.TraceParent).HasMaxLength(64);
     }
 }
 
@@ -41,5 +43,6 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         message.ToTable("outbox_messages");
         message.Property(m => m.Kind).HasMaxLength(32);
         message.HasIndex(m => new { m.ProcessedAt, m.Id });
+        message.Property(m => m.TraceParent).HasMaxLength(64);
     }
 }

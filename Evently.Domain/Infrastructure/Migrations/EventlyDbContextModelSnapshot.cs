@@ -331,6 +331,10 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.Property<int>("Quantity")
                         .HasColumnType("int");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("varchar(64)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ProcessedAt", "Id");
@@ -349,6 +353,12 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime(6)");
 
+                    b.Property<int>("EmailAttempts")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime?>("EmailFailedAt")
+                        .HasColumnType("datetime(6)");
+
                     b.Property<DateTime?>("EmailedAt")
                         .HasColumnType("datetime(6)");
 
@@ -365,17 +375,24 @@ namespace Evently.Domain.Infrastructure.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("varchar(1000)");
 
+                    b.Property<DateTime?>("NextEmailAttemptAt")
+                        .HasColumnType("datetime(6)");
+
                     b.Property<DateTime?>("ReadAt")
                         .HasColumnType("datetime(6)");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("varchar(64)");
 
                     b.Property<long>("UserId")
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("EmailedAt");
-
                     b.HasIndex("UserId", "CreatedAt");
+
+                    b.HasIndex("EmailedAt", "EmailFailedAt", "NextEmailAttemptAt");
 
                     b.ToTable("notifications", (string)null);
                 });
@@ -388,11 +405,21 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
 
+                    b.Property<bool?>("Active")
+                        .HasColumnType("tinyint(1)");
+
+                    b.Property<long?>("BookingId")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime(6)");
 
                     b.Property<long>("EventId")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("HeldSeatIds")
+                        .HasMaxLength(300)
+                        .HasColumnType("varchar(300)");
 
                     b.Property<DateTime?>("OfferExpiresAt")
                         .HasColumnType("datetime(6)");
@@ -412,9 +439,10 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.HasIndex("Status", "OfferExpiresAt");
 
-                    b.HasIndex("UserId", "EventId");
-
                     b.HasIndex("EventId", "Status", "Id");
+
+                    b.HasIndex("UserId", "EventId", "Active")
+                        .IsUnique();
 
                     b.ToTable("waitlist_entries", (string)null);
                 });

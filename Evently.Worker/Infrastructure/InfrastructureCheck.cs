@@ -1,7 +1,7 @@
 using Evently.Domain.Infrastructure;
 using StackExchange.Redis;
 
-namespace Evently.Worker;
+namespace Evently.Worker.Infrastructure;
 
 // Confirms at start-up that the worker reaches MySQL and Redis, so a misconfigured deployment
 // shows up in the dashboard at once rather than at the first queued booking.

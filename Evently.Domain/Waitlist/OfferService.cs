@@ -1,0 +1,190 @@
+using System.Data;
+using System.Diagnostics;
+using Evently.Domain.Common;
+using Evently.Domain.Events;
+using Evently.Domain.Infrastructure;
+using Evently.Domain.Notifications;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Evently.Domain.Waitlist;
+
+/// <summary>
+/// The worker's side of the waitlist: turns outbox rows into offers and expires offers nobody claimed.
+/// Every step is one transaction that locks the event row before it counts free tickets, so several
+/// workers can run it at once (outbox rows are taken with SKIP LOCKED) and never offer a ticket twice.
+/// </summary>
+public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider, IOptions<WaitlistOptions> options, WaitlistMetrics metrics)
+{
+    /// <summary>Processes one outbox row, if one is waiting and not taken by another worker.</summary>
+    /// <returns>Whether a row was processed; false when the outbox is empty.</returns>
+    public Task<bool> ProcessNextOutboxMessageAsync(CancellationToken cancellationToken) =>
+        db.Database.CreateExecutionStrategy().ExecuteAsync(TryProcessNextAsync, cancellationToken);
+
+    private async Task<bool> TryProcessNextAsync(CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        var message = await db.OutboxMessages
+            .FromSql($"SELECT * FROM outbox_messages WHERE ProcessedAt IS NULL ORDER BY Id LIMIT 1 FOR UPDATE SKIP LOCKED")
+            .SingleOrDefaultAsync(ct);
+        if (message is null)
+        {
+            return false;
+        }
+
+        // Continues the trace of the request that wrote the row (a cancel, an event change).
+        using var activity = WaitlistMetrics.ActivitySource.StartActivity(
+            $"outbox {message.Kind}", ActivityKind.Consumer, message.TraceParent ?? default(string));
+        activity?.SetTag("evently.event_id", message.EventId);
+        var now = timeProvider.UtcNow();
+        switch (message.Kind)
+        {
+            case OutboxKinds.TicketsFreed or OutboxKinds.OfferExpired:
+                await OfferFreeTicketsAsync(message.EventId, now, ct);
+                break;
+            case OutboxKinds.EventCancelled:
+                await CloseLineAsync(message.EventId, now, ct);
+                break;
+        }
+
+        message.ProcessedAt = now;
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        metrics.OutboxLag(now - message.CreatedAt);
+        return true;
+    }
+
+    // First come, first served among the entries whose quantity fits what is free now.
+    private async Task OfferFreeTicketsAsync(long eventId, DateTime now, CancellationToken ct)
+    {
+        var evt = await db.Events.FromSql($"SELECT * FROM events WHERE Id = {eventId} FOR UPDATE").SingleOrDefaultAsync(ct);
+        if (evt is null || evt.Status != EventStatus.Scheduled || evt.StartsAt <= now || evt.Available == 0)
+        {
+            return;
+        }
+
+        var free = evt.Available;
+        var waiting = await db.WaitlistEntries.Where(w => w.EventId == eventId && w.Status == WaitlistStatus.Waiting)
+            .OrderBy(w => w.Id).Take(500).ToListAsync(ct);
+        var seats = evt.HasSeating
+            ? new Queue<Seat>(await db.Seats.Where(s => s.EventId == eventId && s.Status == SeatStatus.Available)
+                .OrderBy(s => s.Id).ToListAsync(ct))
+            : null;
+        var expiresAt = now + options.Value.OfferWindow;
+
+        var offered = false;
+        foreach (var entry in waiting)
+        {
+            if (free < entry.Quantity || (seats is not null && seats.Count < entry.Quantity))
+            {
+                continue;
+            }
+            if (seats is not null)
+            {
+                var held = Enumerable.Range(0, entry.Quantity).Select(_ => seats.Dequeue()).ToList();
+                held.ForEach(s => s.Status = SeatStatus.Held);
+                entry.HeldSeatIds = string.Join(',', held.Select(s => s.Id));
+            }
+            entry.Status = WaitlistStatus.Offered;
+            entry.OfferExpiresAt = expiresAt;
+            evt.Held += entry.Quantity;
+            free -= entry.Quantity;
+            db.Notify(entry.UserId, NotificationKinds.WaitlistOffer, eventId,
+                $"{entry.Quantity} ticket(s) for {evt.Name} are held for you until {expiresAt:yyyy-MM-dd HH:mm:ss} UTC: " +
+                $"claim them with POST /api/waitlist/{entry.Id}/claim.", now);
+            metrics.Offered();
+            offered = true;
+        }
+        if (offered)
+        {
+            evt.Version++;
+        }
+    }
+
+    // The event was cancelled: nobody's turn will come. Its cancel has already released every hold.
+    private async Task CloseLineAsync(long eventId, DateTime now, CancellationToken ct)
+    {
+        var name = await db.Events.Where(e => e.Id == eventId).Select(e => e.Name).SingleAsync(ct);
+        var open = await db.WaitlistEntries
+            .Where(w => w.EventId == eventId && (w.Status == WaitlistStatus.Waiting || w.Status == WaitlistStatus.Offered))
+            .ToListAsync(ct);
+        foreach (var entry in open)
+        {
+            entry.Status = WaitlistStatus.Expired;
+            entry.Active = null;
+            db.Notify(entry.UserId, NotificationKinds.EventCancelled, eventId,
+                $"{name} has been cancelled; you are no longer on its waitlist.", now);
+        }
+    }
+
+    /// <summary>Expires one offer past its time, if any: its tickets go to the next in line, or back to sale.</summary>
+    /// <returns>Whether an offer expired.</returns>
+    public async Task<bool> ExpireNextOfferAsync(CancellationToken cancellationToken)
+    {
+        var now = timeProvider.UtcNow();
+        var due = await db.WaitlistEntries.AsNoTracking()
+            .Where(w => w.Status == WaitlistStatus.Offered && w.OfferExpiresAt <= now)
+            .OrderBy(w => w.OfferExpiresAt).Select(w => new { w.Id, w.EventId }).FirstOrDefaultAsync(cancellationToken);
+        if (due is null)
+        {
+            return false;
+        }
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            (due.Id, due.EventId), (_, offer, ct) => TryExpireAsync(offer.Id, offer.EventId, ct), null, cancellationToken);
+        return true;
+    }
+
+    private async Task<bool> TryExpireAsync(long entryId, long eventId, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var now = timeProvider.UtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+        // The event row first (as a claim does), then the entry, still offered and past its time: of a
+        // claim and an expiry racing, or two workers, exactly one changes it.
+        var evt = await db.Events.FromSql($"SELECT * FROM events WHERE Id = {eventId} FOR UPDATE").SingleAsync(ct);
+        var entry = await db.WaitlistEntries.SingleAsync(w => w.Id == entryId, ct);
+        if (entry.Status != WaitlistStatus.Offered || entry.OfferExpiresAt > now)
+        {
+            return false;
+        }
+
+        await ReleaseHoldAsync(db, entry, ct);
+        evt.Held -= entry.Quantity;
+        evt.Version++;
+        entry.Status = WaitlistStatus.Expired;
+        entry.Active = null;
+        db.Notify(entry.UserId, NotificationKinds.OfferExpired, eventId,
+            $"Your offer of {entry.Quantity} ticket(s) for {evt.Name} has expired; they went to the next in line.", now);
+        db.OutboxMessages.Add(new OutboxMessage { Kind = OutboxKinds.OfferExpired, EventId = eventId, Quantity = entry.Quantity, CreatedAt = now });
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        metrics.Expired();
+        return true;
+    }
+
+    /// <summary>When the next open offer expires, if any is open.</summary>
+    public Task<DateTime?> NextExpiryAsync(CancellationToken cancellationToken) =>
+        db.WaitlistEntries.Where(w => w.Status == WaitlistStatus.Offered).MinAsync(w => w.OfferExpiresAt, cancellationToken);
+
+    /// <summary>
+    /// Gives an offer's held seats back to sale. The caller holds the event row's lock and adjusts Held
+    /// itself when it has the event tracked; with <paramref name="adjustEvent"/> it is done here.
+    /// </summary>
+    internal static async Task ReleaseHoldAsync(EventlyDbContext db, WaitlistEntry entry, CancellationToken ct, bool adjustEvent = false)
+    {
+        var seatIds = entry.HeldSeats();
+        if (seatIds.Count > 0)
+        {
+            await db.Seats.Where(s => seatIds.Contains(s.Id) && s.Status == SeatStatus.Held)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
+        }
+        if (adjustEvent)
+        {
+            await db.Events.Where(e => e.Id == entry.EventId)
+                .ExecuteUpdateAsync(e => e.SetProperty(x => x.Held, x => x.Held - entry.Quantity), ct);
+        }
+        entry.HeldSeatIds = null;
+    }
+}

@@ -1,0 +1,31 @@
+using Evently.Domain.Infrastructure;
+using Evently.Domain.Notifications;
+using Evently.Domain.Waitlist;
+using Evently.Worker.Infrastructure;
+using Evently.Worker.Notifications;
+using Evently.Worker.Waitlist;
+
+namespace Evently.Worker;
+
+public static class Extensions
+{
+    // One hosted service per duty, each a small loop around a handler of Evently.Domain.
+    public static void AddWorkerServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddEventlyDbContext();
+        builder.AddRedisClient("redis");
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<WaitlistOptions>().BindConfiguration(WaitlistOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<WaitlistMetrics>();
+        builder.Services.AddSingleton<MailMetrics>();
+        builder.Services.AddScoped<OfferService>();
+        builder.Services.AddScoped<MailQueue>();
+
+        builder.Services.AddSingleton<WorkSignal>();
+        builder.Services.AddHostedService<WorkSubscription>();
+        builder.Services.AddHostedService<InfrastructureCheck>();
+        builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddHostedService<OfferExpirer>();
+        builder.Services.AddHostedService<MailSender>();
+    }
+}

@@ -1,0 +1,40 @@
+using Evently.Domain.Infrastructure;
+using StackExchange.Redis;
+
+namespace Evently.Worker.Infrastructure;
+
+/// <summary>
+/// Wakes the worker's loops when there is work: a nudge from the API over Redis pub/sub, or a loop of this
+/// worker that just made work for the others (an offer to mail, an offer to expire).
+/// </summary>
+public sealed class WorkSignal
+{
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes at the next wake-up. Take it before a pass, so that a wake-up during the pass is not missed.</summary>
+    public Task Next => Volatile.Read(ref _next).Task;
+
+    public void Wake() =>
+        Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+}
+
+/// <summary>Subscribes the signal to the API's nudges; StackExchange.Redis renews the subscription after a reconnect.</summary>
+public sealed class WorkSubscription(IConnectionMultiplexer redis, WorkSignal signal, ILogger<WorkSubscription> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(WorkChannel.Name), (_, _) => signal.Wake());
+                return;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                logger.LogWarning(ex, "Could not subscribe to the API's nudges yet; the loops poll meanwhile");
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace Evently.Worker.Infrastructure;
+
+/// <summary>
+/// One duty of the worker as a tiny loop: do a pass (in its own DI scope), then sleep until the pass's
+/// next due time, a wake-up from <see cref="WorkSignal"/>, or the loop's longest sleep, whichever is first.
+/// A failing pass (database or mail server down) is logged and retried with backoff; the host keeps running.
+/// </summary>
+public abstract class WorkerLoop(IServiceScopeFactory scopes, WorkSignal signal, ILogger logger) : BackgroundService
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>Wakes the other loops after a pass that made work for them.</summary>
+    protected WorkSignal Signal => signal;
+
+    /// <summary>Safety net for a lost nudge; a pass that knows better returns its own next due time.</summary>
+    protected virtual TimeSpan LongestSleep => TimeSpan.FromSeconds(10);
+
+    /// <returns>How long the loop may sleep before the next pass, at most.</returns>
+    protected abstract Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var woken = signal.Next;
+            TimeSpan sleep;
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                sleep = await RunPassAsync(scope.ServiceProvider, stoppingToken);
+                failures = 0;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                failures++;
+                sleep = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, failures)));
+                logger.LogWarning(ex, "{Loop} pass failed ({Failures} in a row); next try in {Sleep}", GetType().Name, failures, sleep);
+                woken = Task.Delay(Timeout.Infinite, stoppingToken);
+            }
+
+            sleep = TimeSpan.FromTicks(Math.Clamp(sleep.Ticks, 0, LongestSleep.Ticks));
+            if (sleep > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.WhenAny(woken, Task.Delay(sleep, stoppingToken));
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

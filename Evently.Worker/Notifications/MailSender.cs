@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.Sockets;
+using Evently.Domain.Notifications;
+using Evently.Worker.Infrastructure;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+
+namespace Evently.Worker.Notifications;
+
+/// <summary>
+/// Mails every notification through the AppHost's SMTP server (ConnectionStrings:smtp, smtp://host:port),
+/// off the request path. A refused mail is retried with backoff and marked failed after five refusals; an
+/// unreachable server refuses nothing, so its mails simply wait for it to return.
+/// </summary>
+public sealed class MailSender(
+    IServiceScopeFactory scopes, WorkSignal signal, IConfiguration configuration, TimeProvider timeProvider,
+    MailMetrics metrics, ILogger<MailSender> logger)
+    : WorkerLoop(scopes, signal, logger)
+{
+    public static readonly ActivitySource ActivitySource = new("Evently.Notifications");
+    private static readonly TimeSpan ServerDownRetry = TimeSpan.FromSeconds(5);
+
+    protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var queue = services.GetRequiredService<MailQueue>();
+        List<PendingMail> due;
+        while ((due = await queue.TakeDueAsync(20, cancellationToken)).Count > 0)
+        {
+            if (!await SendAsync(queue, due, cancellationToken))
+            {
+                return ServerDownRetry;
+            }
+        }
+        return await queue.NextDueAsync(cancellationToken) is { } next
+            ? next - timeProvider.GetUtcNow().UtcDateTime
+            : LongestSleep;
+    }
+
+    /// <returns>false when the mail server could not be reached: the rest of the batch waits for it.</returns>
+    private async Task<bool> SendAsync(MailQueue queue, List<PendingMail> batch, CancellationToken ct)
+    {
+        using var client = new SmtpClient();
+        try
+        {
+            var server = new Uri(configuration.GetConnectionString("smtp")
+                ?? throw new InvalidOperationException("ConnectionStrings:smtp is not configured."));
+            await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.Auto, ct);
+        }
+        catch (Exception ex) when (IsUnreachable(ex))
+        {
+            logger.LogWarning(ex, "The mail server is unreachable; {Count} mails wait for it", batch.Count);
+            await DeferAllAsync(queue, batch, ct);
+            return false;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var mail = batch[i];
+            // Joins the trace of the request that caused the notification (a cancel, an offer's expiry).
+            using var activity = ActivitySource.StartActivity("send mail", ActivityKind.Producer, mail.TraceParent ?? default(string));
+            activity?.SetTag("evently.notification_id", mail.NotificationId);
+            activity?.SetTag("evently.notification_kind", mail.Kind);
+            try
+            {
+                await client.SendAsync(Compose(mail), ct);
+                await queue.MarkSentAsync(mail.NotificationId, ct);
+                metrics.Sent();
+            }
+            catch (SmtpCommandException ex)
+            {
+                var failed = await queue.MarkRefusedAsync(mail, ct);
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                logger.LogWarning(ex, "The mail server refused notification {Id} (attempt {Attempt}{Final})",
+                    mail.NotificationId, mail.Attempts + 1, failed ? ", giving up" : "");
+                if (failed)
+                {
+                    metrics.Failed();
+                }
+            }
+            catch (Exception ex) when (IsUnreachable(ex))
+            {
+                logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
+                await DeferAllAsync(queue, batch[i..], ct);
+                return false;
+            }
+        }
+        await client.DisconnectAsync(quit: true, ct);
+        return true;
+    }
+
+    // A stable Message-Id: should a crash between sending and marking sent make the mail go out again,
+    // mail systems can recognise the copy.
+    private static MimeMessage Compose(PendingMail mail)
+    {
+        var message = new MimeMessage
+        {
+            MessageId = $"notification-{mail.NotificationId}@evently.local",
+            Subject = mail.Kind switch
+            {
+                NotificationKinds.WaitlistOffer => "Tickets are held for you",
+                NotificationKinds.OfferExpired => "Your ticket offer has expired",
+                NotificationKinds.EventCancelled => "An event you booked was cancelled",
+                NotificationKinds.EventChanged => "An event you booked has changed",
+                NotificationKinds.BookingConfirmed => "Your booking is confirmed",
+                NotificationKinds.BookingRejected => "Your booking request was not confirmed",
+                _ => "A message from Evently"
+            },
+            Body = new TextPart("plain") { Text = $"Hello {mail.Name},\n\n{mail.Message}\n\nEvently" }
+        };
+        message.From.Add(new MailboxAddress("Evently", "no-reply@evently.local"));
+        message.To.Add(new MailboxAddress(mail.Name, mail.To));
+        return message;
+    }
+
+    private static Task DeferAllAsync(MailQueue queue, IEnumerable<PendingMail> mails, CancellationToken ct) =>
+        Task.WhenAll(mails.Select(m => queue.DeferAsync(m.NotificationId, ServerDownRetry, ct)));
+
+    private static bool IsUnreachable(Exception ex) =>
+        ex is SocketException or IOException or TimeoutException or ServiceNotConnectedException or SmtpProtocolException;
+}
+
+/// <summary>Mails sent and given up on, for the dashboard.</summary>
+public sealed class MailMetrics
+{
+    private readonly Counter<long> _sent;
+    private readonly Counter<long> _failed;
+
+    public MailMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create("Evently.Notifications");
+        _sent = meter.CreateCounter<long>("evently.mails.sent", "{mail}", "Notification e-mails sent");
+        _failed = meter.CreateCounter<long>("evently.mails.failed", "{mail}", "Notification e-mails given up after five refusals");
+    }
+
+    public void Sent() => _sent.Add(1);
+    public void Failed() => _failed.Add(1);
+}

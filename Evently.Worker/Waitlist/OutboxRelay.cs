@@ -1,0 +1,25 @@
+using Evently.Domain.Waitlist;
+using Evently.Worker.Infrastructure;
+
+namespace Evently.Worker.Waitlist;
+
+/// <summary>Turns outbox rows (tickets freed, offers expired, events cancelled) into offers and notifications.</summary>
+public sealed class OutboxRelay(IServiceScopeFactory scopes, WorkSignal signal, ILogger<OutboxRelay> logger)
+    : WorkerLoop(scopes, signal, logger)
+{
+    protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var offers = services.GetRequiredService<OfferService>();
+        var processed = 0;
+        while (await offers.ProcessNextOutboxMessageAsync(cancellationToken))
+        {
+            processed++;
+        }
+        if (processed > 0)
+        {
+            // New offers to expire, notifications to mail.
+            Signal.Wake();
+        }
+        return LongestSleep;
+    }
+}
