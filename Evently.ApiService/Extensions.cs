@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Evently.ApiService.Auth;
+using Evently.ApiService.Events;
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
@@ -24,12 +25,15 @@ public static class Extensions
         builder.Services.AddScoped<NotificationService>();
         builder.Services.AddSingleton<WaitlistMetrics>();
         builder.Services.AddSingleton<WorkerNudge>();
+        builder.Services.AddSingleton<EventFactsCache>();
+        builder.Services.AddSingleton<BookingQueue>();
 
         builder.AddEventlyAuthentication();
         builder.AddEventlyRateLimiting();
         builder.AddEventlyOutputCache();
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
             // Bare status codes (401, 403, unknown routes) get a sentence too: every error carries a detail.
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
             {
@@ -38,7 +42,13 @@ public static class Extensions
                 StatusCodes.Status404NotFound => "There is nothing at this address.",
                 StatusCodes.Status405MethodNotAllowed => "This address does not accept that method.",
                 _ => context.ProblemDetails.Title
-            });
+            };
+            // Every 503 says when to come back.
+            if (context.ProblemDetails.Status == StatusCodes.Status503ServiceUnavailable)
+            {
+                context.HttpContext.Response.Headers.TryAdd("Retry-After", "5");
+            }
+        });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         // Malformed JSON and unbindable parameters throw, so the handler can say what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -1,4 +1,6 @@
+using Evently.Domain.Bookings;
 using Evently.Domain.Infrastructure;
+using Evently.Worker.Bookings;
 using Evently.Domain.Notifications;
 using Evently.Domain.Waitlist;
 using Evently.Worker.Infrastructure;
@@ -20,6 +22,11 @@ public static class Extensions
         builder.Services.AddSingleton<MailMetrics>();
         builder.Services.AddScoped<OfferService>();
         builder.Services.AddScoped<MailQueue>();
+        builder.Services.AddScoped<QueuedBookings>();
+        builder.Services.AddSingleton<BookingMetrics>();
+        builder.Services.AddSingleton<BookingQueue>();
+        builder.Services.AddSingleton<QueueMetrics>();
+        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section);
 
         builder.Services.AddSingleton<WorkSignal>();
         builder.Services.AddHostedService<WorkSubscription>();
@@ -27,5 +34,6 @@ public static class Extensions
         builder.Services.AddHostedService<OutboxRelay>();
         builder.Services.AddHostedService<OfferExpirer>();
         builder.Services.AddHostedService<MailSender>();
+        builder.Services.AddHostedService<QueueDrainer>();
     }
 }

@@ -1,7 +1,11 @@
 using System.Security.Claims;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Infrastructure;
+using Evently.ApiService.Events;
 using Evently.Domain.Bookings;
+using Evently.Domain.Events;
+using Evently.Domain.Infrastructure;
+using StackExchange.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +22,8 @@ public static class BookingsApi
 
         api.MapPost("/", CreateBooking)
             .WithName("CreateBooking")
+            .Produces<BookingRequestResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -25,7 +31,14 @@ public static class BookingsApi
             .WithDescription("Any signed-in account may book (admins too). Never oversells. 409 'sold-out' or 'seat-taken'; " +
                 "422 once the event has started. With an Idempotency-Key header (up to 64 characters) a repeat of the " +
                 "request returns the booking the key made, and never makes a second one; a request that was refused made " +
-                "nothing, so its repeat is a fresh attempt. A key reused for a different request answers 422.");
+                "nothing, so its repeat is a fresh attempt. A key reused for a different request answers 422. " +
+                "For a highDemand event the request is queued instead: 202 BookingRequest with a Location to poll; at most " +
+                "10 tickets queued per user and event (409 'too-many-queued'); 503 with Retry-After while the queue is unavailable.");
+
+        api.MapGet("/requests/{requestId:long}", GetBookingRequest)
+            .WithName("GetBookingRequest")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("A queued booking request of the caller: queued (with position), confirmed or rejected");
 
         api.MapGet("/", ListBookings)
             .WithName("ListBookings")
@@ -54,11 +67,17 @@ public static class BookingsApi
         return app;
     }
 
-    public static async Task<Results<Created<BookingResponse>, ValidationProblem, ProblemHttpResult>> CreateBooking(
+    public static async Task<Results<Created<BookingResponse>, Accepted<BookingRequestResponse>, ValidationProblem, ProblemHttpResult>> CreateBooking(
         CreateBookingRequest request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
     {
         var command = new BookingCommand(user.UserId(), request.EventId ?? 0, request.Quantity, request.SeatIds, idempotencyKey);
+        if (command.EventId > 0
+            && await services.Facts.GetAsync(command.EventId, services.Db, cancellationToken) is ({ HighDemand: true } facts, var redisUp))
+        {
+            return await QueueAsync(command, facts, redisUp, services.Queue);
+        }
+
         var result = await services.Bookings.BookAsync(command, cancellationToken);
         if (!result.Succeeded)
         {
@@ -68,6 +87,70 @@ public static class BookingsApi
         await services.Cache.InvalidateAsync();
         var booking = result.Value!;
         return TypedResults.Created($"/api/bookings/{booking.Id}", BookingResponse.From(booking));
+    }
+
+    // The high-demand path: validated against the cached event facts and appended to the event's stream,
+    // with no database read or write. The worker books it (or not) and answers exactly once.
+    private static async Task<Results<Created<BookingResponse>, Accepted<BookingRequestResponse>, ValidationProblem, ProblemHttpResult>> QueueAsync(
+        BookingCommand command, EventFacts facts, bool redisUp, BookingQueue queue)
+    {
+        var refused = BookingRules.Validate(command)
+            ?? (facts.Status == EventStatus.Cancelled ? BookingErrors.EventNotFound
+            : facts.StartsAt <= DateTime.UtcNow ? BookingErrors.EventStarted
+            : facts.HasSeating && command.SeatIds is null ? BookingErrors.SeatsRequired
+            : !facts.HasSeating && command.SeatIds is not null ? BookingErrors.InvalidSeats("This event has no numbered seats: book a quantity instead.")
+            : null);
+        if (refused is not null)
+        {
+            return refused.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(refused);
+        }
+        if (!redisUp)
+        {
+            return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; nothing was queued.");
+        }
+
+        try
+        {
+            var (outcome, requestId, position) = await queue.EnqueueAsync(command);
+            switch (outcome)
+            {
+                case EnqueueOutcome.KeyReused:
+                    return Problems.From(BookingErrors.IdempotencyKeyReused);
+                case EnqueueOutcome.TooManyQueued:
+                    return Problems.From(BookingErrors.TooManyQueued);
+                case EnqueueOutcome.Replayed when await queue.GetAsync(requestId) is { } state:
+                    return TypedResults.Accepted($"/api/bookings/requests/{requestId}", BookingRequestResponse.From(state));
+            }
+            return TypedResults.Accepted($"/api/bookings/requests/{requestId}", new BookingRequestResponse(
+                requestId, command.EventId, BookingRules.Tickets(command), BookingRequestStatus.Queued, position, null, null));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; nothing was queued.");
+        }
+    }
+
+    public static async Task<Results<Ok<BookingRequestResponse>, ProblemHttpResult>> GetBookingRequest(
+        long requestId, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
+    {
+        var userId = user.UserId();
+        QueuedRequestState? state = null;
+        try
+        {
+            state = await services.Queue.GetAsync(requestId);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // Answered requests are in the database too.
+        }
+        if (state is not null)
+        {
+            return state.UserId == userId ? TypedResults.Ok(BookingRequestResponse.From(state)) : Problems.From(BookingErrors.RequestNotFound);
+        }
+
+        var answered = await services.Db.BookingRequests.AsNoTracking()
+            .SingleOrDefaultAsync(r => r.Id == requestId && r.UserId == userId, cancellationToken);
+        return answered is null ? Problems.From(BookingErrors.RequestNotFound) : TypedResults.Ok(BookingRequestResponse.From(answered));
     }
 
     public static async Task<Results<Ok<PageResult<BookingResponse>>, ValidationProblem>> ListBookings(
@@ -139,4 +222,5 @@ public static class BookingsApi
     }
 }
 
-public sealed record BookingServices(BookingService Bookings, EventCache Cache, WorkerNudge Nudge);
+public sealed record BookingServices(
+    BookingService Bookings, EventCache Cache, WorkerNudge Nudge, EventFactsCache Facts, BookingQueue Queue, EventlyDbContext Db);

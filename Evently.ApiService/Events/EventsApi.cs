@@ -151,6 +151,7 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Cache.InvalidateAsync();
+        await services.Facts.EvictAsync(id);
         await services.Nudge.WakeAsync();
         return TypedResults.Ok(EventDetails.From(result.Value!));
     }
@@ -164,9 +165,11 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Cache.InvalidateAsync();
+        await services.Facts.EvictAsync(id);
         await services.Nudge.WakeAsync();
         return TypedResults.NoContent();
     }
 }
 
-public sealed record EventServices(EventlyDbContext Db, EventService Events, EventCache Cache, WorkerNudge Nudge, TimeProvider TimeProvider);
+public sealed record EventServices(
+    EventlyDbContext Db, EventService Events, EventCache Cache, EventFactsCache Facts, WorkerNudge Nudge, TimeProvider TimeProvider);

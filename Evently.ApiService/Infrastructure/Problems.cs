@@ -28,6 +28,14 @@ public static class Problems
             ["errors"] = error.Errors
         }.Where(e => e.Value is not null).ToDictionary());
 
+    /// <summary>503 (with Retry-After, see AddApplicationServices): a dependency is down and nothing was done.</summary>
+    public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "Service unavailable",
+        detail: detail,
+        type: TypeBase + "unavailable",
+        extensions: new Dictionary<string, object?> { ["code"] = "unavailable" });
+
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, detail: "One or more fields are invalid; see 'errors'.",
             type: TypeBase + "validation");

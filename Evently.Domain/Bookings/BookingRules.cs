@@ -97,6 +97,11 @@ public static class BookingErrors
 {
     public static readonly DomainError NotFound = DomainError.NotFound("The booking");
 
+    public static readonly DomainError RequestNotFound = DomainError.NotFound("The booking request");
+
+    public static readonly DomainError TooManyQueued = new(ErrorKind.Conflict, "too-many-queued",
+        $"You already have {BookingQueue.MaxQueuedTicketsPerUser} tickets queued for this event: wait for their answers.");
+
     public static readonly DomainError EventNotFound = DomainError.NotFound("The event (or it is cancelled)");
 
     public static readonly DomainError SoldOut =

@@ -26,6 +26,9 @@ public sealed class EventlyAppFixture : IAsyncLifetime
     // A waitlist offer's window, short enough for a test to watch one expire.
     public const int OfferSeconds = 4;
 
+    // How soon the requests a killed worker had taken from the booking queue are taken by another.
+    public const int QueueLeaseSeconds = 2;
+
     public async Task InitializeAsync()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -35,7 +38,8 @@ public sealed class EventlyAppFixture : IAsyncLifetime
             "Evently:Api:RateLimiting:AnonymousTokenLimit=1000000",
             "Evently:Api:RateLimiting:AuthTokenLimit=1000000",
             "Evently:Api:Testing:AllowDelayHeader=true",
-            $"Evently:Worker:Waitlist:OfferSeconds={OfferSeconds}"
+            $"Evently:Worker:Waitlist:OfferSeconds={OfferSeconds}",
+            $"Evently:Worker:Queue:LeaseSeconds={QueueLeaseSeconds}"
         ], cancellation.Token);
 
         Api = CreateApiClient();

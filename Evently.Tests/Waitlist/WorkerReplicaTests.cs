@@ -16,8 +16,8 @@ public sealed class WorkerReplicaTests(EventlyAppFixture fixture)
     [Fact]
     public async Task Three_workers_racing_on_many_cancels_never_offer_a_ticket_twice()
     {
-        await using var second = await WorkerProcess.StartAsync(fixture);
-        await using var third = await WorkerProcess.StartAsync(fixture);
+        await using var second = await ServiceProcess.StartWorkerAsync(fixture);
+        await using var third = await ServiceProcess.StartWorkerAsync(fixture);
         var (eventIds, bookings) = await SoldOutEventsWithWaitlistsAsync(events: 8, ticketsEach: 3, waiters: 4);
 
         await CancelAllAsync(bookings);
@@ -29,14 +29,14 @@ public sealed class WorkerReplicaTests(EventlyAppFixture fixture)
     public async Task A_worker_killed_in_the_middle_of_offers_leaves_every_count_right()
     {
         var (eventIds, bookings) = await SoldOutEventsWithWaitlistsAsync(events: 20, ticketsEach: 2, waiters: 3);
-        await using (var doomed = await WorkerProcess.StartAsync(fixture))
+        await using (var doomed = await ServiceProcess.StartWorkerAsync(fixture))
         {
             var cancels = CancelAllAsync(bookings);
             await Task.Delay(Random.Shared.Next(20, 300));
             doomed.Kill();
             await cancels;
         }
-        await using var restarted = await WorkerProcess.StartAsync(fixture);
+        await using var restarted = await ServiceProcess.StartWorkerAsync(fixture);
 
         await WaitForEveryTicketOfferedAsync(eventIds, ticketsEach: 2);
 

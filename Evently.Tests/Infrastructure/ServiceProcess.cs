@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+
+namespace Evently.Tests.Infrastructure;
+
+/// <summary>
+/// One more instance of a service of the solution, as its own OS process on the fixture's database,
+/// Redis and mail server: a worker replica that a test can race or kill with SIGKILL, or an API whose
+/// Redis is gone.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServiceProcess(Process process, Uri address) => (_process, Address) = (process, address);
+
+    public Uri Address { get; }
+
+    /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
+    public static async Task<ServiceProcess> StartWorkerAsync(EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds) =>
+        await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", await SharedSettingsAsync(fixture,
+            ("Evently__Waitlist__OfferSeconds", offerSeconds.ToString()),
+            ("Evently__Queue__LeaseSeconds", EventlyAppFixture.QueueLeaseSeconds.ToString())));
+
+    /// <summary>An API whose Redis is unreachable (a port nobody listens on).</summary>
+    public static async Task<ServiceProcess> StartApiWithoutRedisAsync(EventlyAppFixture fixture) =>
+        await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", await SharedSettingsAsync(fixture,
+            ("ConnectionStrings__redis", $"127.0.0.1:{FreePort()},abortConnect=false,connectTimeout=500"),
+            ("Evently__Jwt__SigningKey", new string('k', 64))));
+
+    private static async Task<Dictionary<string, string?>> SharedSettingsAsync(EventlyAppFixture fixture, params (string, string)[] more)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__evently"] = fixture.DatabaseConnectionString,
+            ["ConnectionStrings__redis"] = await fixture.App.GetConnectionStringAsync("redis"),
+            ["ConnectionStrings__smtp"] = await fixture.App.GetConnectionStringAsync("smtp"),
+            ["Evently__Database__ServerVersion"] = "10.11.0-mariadb",
+            ["Logging__LogLevel__Default"] = "Warning"
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
+    private static async Task<ServiceProcess> StartAsync(string projectPath, string assemblyName, Dictionary<string, string?> settings)
+    {
+        var projectDirectory = Path.GetDirectoryName(projectPath)!;
+        var assembly = Path.Combine(projectDirectory, "bin", DotnetProject.Configuration, "net10.0", assemblyName);
+        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var startInfo = new ProcessStartInfo("dotnet", [assembly])
+        {
+            WorkingDirectory = projectDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
+        foreach (var (key, value) in settings)
+        {
+            startInfo.Environment[key] = value;
+        }
+        startInfo.Environment["ASPNETCORE_URLS"] = address.ToString();
+        var process = Process.Start(startInfo)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { BaseAddress = address };
+        await WaitlistTestApi.EventuallyAsync(async () =>
+        {
+            Assert.False(process.HasExited, $"{assemblyName} exited at start");
+            try
+            {
+                return (await http.GetAsync("/alive")).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), $"the start of {assemblyName}");
+        return new ServiceProcess(process, address);
+    }
+
+    /// <summary>SIGKILL: no shutdown, no cleanup, whatever it was doing.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            Process.Start("kill", ["-9", _process.Id.ToString()])!.WaitForExit();
+            _process.WaitForExit();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
