@@ -55,15 +55,23 @@ public static class LocalProcesses
             startInfo.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(startInfo)
-            ?? throw new DistributedApplicationException($"Could not start '{fileName}'.");
+        Process? started;
+        try
+        {
+            started = Process.Start(startInfo);
+        }
+        catch (System.ComponentModel.Win32Exception notFound)
+        {
+            throw new DistributedApplicationException($"Could not start '{fileName}': {notFound.Message}");
+        }
+        using var process = started ?? throw new DistributedApplicationException($"Could not start '{fileName}'.");
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
             throw new DistributedApplicationException(
-                $"'{fileName}' failed with exit code {process.ExitCode}: {stderr.Result}{stdout.Result}");
+                $"'{fileName}' failed with exit code {process.ExitCode}: {(stderr.Result + stdout.Result).Trim()}");
         }
     }
 }

@@ -45,8 +45,11 @@ public static class MySqlResourceExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddMySql(
         this IDistributedApplicationBuilder builder, string name, InfrastructureMode mode)
     {
+        // The container's volume keeps the password of its first run, so a generated one is kept in the
+        // AppHost's user secrets. The local process needs no such memory: its init file sets it at every start.
         var password = builder.AddParameter($"{name}-password",
-            new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true);
+            new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true,
+            persist: mode == InfrastructureMode.Containers);
 
         var server = mode == InfrastructureMode.Containers
             ? (IResourceBuilder<IResourceWithConnectionString>)AddContainer(builder, name, password)
