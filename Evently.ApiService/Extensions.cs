@@ -20,6 +20,7 @@ public static class Extensions
         builder.Services.AddSingleton<BookingMetrics>();
 
         builder.AddEventlyAuthentication();
+        builder.AddEventlyForwardedHeaders();
         builder.AddEventlyRateLimiting();
         builder.AddEventlyOutputCache();
 

@@ -12,6 +12,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseEventlyForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

@@ -68,6 +68,17 @@ builder.AddProject<Projects.Evently_Worker>("worker")
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health");
 
+// Azure Container Apps' ingress reaches the API from the environment's private ranges: believe its
+// X-Forwarded-For, so rate limits see the client. Evently:Api:ForwardedHeaders:* names other proxies instead.
+if (builder.ExecutionContext.IsPublishMode && !builder.Configuration.GetSection("Evently:Api:ForwardedHeaders").Exists())
+{
+    string[] containerAppsNetworks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+    for (var i = 0; i < containerAppsNetworks.Length; i++)
+    {
+        api.WithEnvironment($"Evently__ForwardedHeaders__KnownNetworks__{i}", containerAppsNetworks[i]);
+    }
+}
+
 // Settings under Evently:Api reach the API as Evently:* (the tests and the benchmark relax rate limits this way).
 foreach (var (key, value) in builder.Configuration.GetSection("Evently:Api").AsEnumerable(true))
 {

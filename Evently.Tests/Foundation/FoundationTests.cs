@@ -201,6 +201,28 @@ public sealed partial class ManifestTests
         Assert.DoesNotContain("admin@evently.local", text);
     }
 
+    [Fact]
+    public async Task Published_API_trusts_forwarded_headers_from_the_Container_Apps_ingress_unless_told_otherwise()
+    {
+        using (var manifest = await PublishManifestAsync())
+        {
+            var env = ApiEnvironment(manifest);
+            Assert.Equal(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"],
+                Enumerable.Range(0, 4).Select(i => env[$"Evently__ForwardedHeaders__KnownNetworks__{i}"]));
+        }
+
+        using (var manifest = await PublishManifestAsync("Evently:Api:ForwardedHeaders:KnownProxies:0=10.1.2.3"))
+        {
+            var env = ApiEnvironment(manifest);
+            Assert.Equal("10.1.2.3", env["Evently__ForwardedHeaders__KnownProxies__0"]);
+            Assert.DoesNotContain(env.Keys, key => key.Contains("KnownNetworks"));
+        }
+    }
+
+    private static Dictionary<string, string> ApiEnvironment(JsonDocument manifest) =>
+        manifest.RootElement.GetProperty("resources").GetProperty("api").GetProperty("env").EnumerateObject()
+            .ToDictionary(variable => variable.Name, variable => variable.Value.ToString());
+
     private static IEnumerable<(string Name, string Value)> Settings(JsonElement resource)
     {
         if (resource.TryGetProperty("connectionString", out var connectionString))
@@ -226,13 +248,14 @@ public sealed partial class ManifestTests
     [GeneratedRegex(@"(password|key)=[^;,{}\s]", RegexOptions.IgnoreCase)]
     private static partial Regex LiteralSecret();
 
-    private static async Task<JsonDocument> PublishManifestAsync()
+    /// <param name="settings">More AppHost configuration, as <c>Key=Value</c>.</param>
+    private static async Task<JsonDocument> PublishManifestAsync(params string[] settings)
     {
         var outputPath = Path.Combine(Path.GetTempPath(), $"evently-manifest-{Guid.NewGuid():N}", "aspire-manifest.json");
         try
         {
             var (exitCode, output) = await DotnetProject.RunAsync(Projects.Evently_AppHost.ProjectPath,
-                ["--publisher", "manifest", "--output-path", outputPath]);
+                ["--publisher", "manifest", "--output-path", outputPath, .. settings]);
             Assert.True(exitCode == 0, output);
             return JsonDocument.Parse(await File.ReadAllTextAsync(outputPath));
         }
