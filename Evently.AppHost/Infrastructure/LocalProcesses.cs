@@ -28,14 +28,17 @@ public static class LocalProcesses
     }
 
     // The data dirs survive restarts of the app; '--fresh' (or deleting the folder) starts over.
-    // Only their owner may enter them: they hold the data, and the servers' sockets.
+    // Only their owner may enter them: they hold the data, the servers' sockets and their start-up secrets.
+    // The root may be a folder named in configuration, and shared: it is restricted only when made here.
     public static string DataDirectory(IDistributedApplicationBuilder builder, string service)
     {
         var root = DataRoot(builder);
+        if (!Directory.Exists(root))
+        {
+            OwnerOnly(Directory.CreateDirectory(root).FullName);
+        }
         var dir = Path.Combine(root, service);
-        Directory.CreateDirectory(dir);
-        OwnerOnly(root);
-        OwnerOnly(dir);
+        OwnerOnly(Directory.CreateDirectory(dir).FullName);
         return dir;
     }
 
