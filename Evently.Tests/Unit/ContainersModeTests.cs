@@ -15,7 +15,8 @@ namespace Evently.Tests.Unit;
 // The model is only built, never started: there is no container runtime here.
 public sealed class ContainersModeTests
 {
-    private static readonly string[] ContainersMode = ["Evently:Infrastructure=containers"];
+    // The model is all these tests look at; its logs would only be the failed start described in BuildAsync.
+    private static readonly string[] ContainersMode = ["Evently:Infrastructure=containers", "Logging:LogLevel:Default=None"];
 
     [Theory]
     [InlineData("mysql-password")]
