@@ -29,6 +29,7 @@ public static class Extensions
         builder.Services.AddSingleton<BookingQueue>();
 
         builder.AddEventlyAuthentication();
+        builder.AddEventlyForwardedHeaders();
         builder.AddEventlyRateLimiting();
         builder.AddEventlyOutputCache();
 

@@ -14,6 +14,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseEventlyForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

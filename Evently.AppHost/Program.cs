@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Configuration;
 using Evently.AppHost.Infrastructure;
 
-// '--fresh' wipes the local MariaDB and Redis data dirs before starting.
-var fresh = args.Contains("--fresh");
-var builder = DistributedApplication.CreateBuilder(args.Where(arg => arg != "--fresh").ToArray());
+// '--fresh' starts over with empty MySQL and Redis data, in either infrastructure mode.
+var fresh = args.Contains(FreshStart.Argument);
+var builder = DistributedApplication.CreateBuilder(args.Where(arg => arg != FreshStart.Argument).ToArray());
 
 var infrastructure = InfrastructureModeResolver.Resolve(builder);
+fresh &= builder.ExecutionContext.IsRunMode;
 if (fresh && infrastructure == InfrastructureMode.Processes)
 {
+    // Before the servers are added: adding MariaDB initialises an empty data dir.
     LocalProcesses.WipeDataDirectories(builder);
 }
 
@@ -30,8 +32,9 @@ var evently = mysql.AddDatabase("evently");
 // Local runs get documented defaults; a published deployment must supply them.
 var adminEmail = builder.AddParameterWithLocalDefault("admin-email", "admin@evently.local");
 var adminPassword = builder.AddParameterWithLocalDefault("admin-password", "evently-admin-dev", secret: true);
+// Kept in the AppHost's user secrets once generated, so tokens outlive a restart of the app.
 var jwtSigningKey = builder.AddParameter("jwt-signing-key",
-    new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true);
+    new GenerateParameterDefault { MinLength = 64, Special = false }, secret: true, persist: true);
 
 // Tells EF Core which SQL dialect to speak without asking the server at every start.
 var serverVersion = infrastructure == InfrastructureMode.Processes ? "10.11.0-mariadb" : "8.4.0-mysql";
@@ -65,6 +68,17 @@ var worker = builder.AddProject<Projects.Evently_Worker>("worker")
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health");
 
+// Azure Container Apps' ingress reaches the API from the environment's private ranges: believe its
+// X-Forwarded-For, so rate limits see the client. Evently:Api:ForwardedHeaders:* names other proxies instead.
+if (builder.ExecutionContext.IsPublishMode && !builder.Configuration.GetSection("Evently:Api:ForwardedHeaders").Exists())
+{
+    string[] containerAppsNetworks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+    for (var i = 0; i < containerAppsNetworks.Length; i++)
+    {
+        api.WithEnvironment($"Evently__ForwardedHeaders__KnownNetworks__{i}", containerAppsNetworks[i]);
+    }
+}
+
 // Settings under Evently:Api and Evently:Worker reach that service as Evently:* (the tests and the benchmark
 // relax rate limits and shorten the waitlist's offer window this way).
 foreach (var (section, service) in new[] { ("Evently:Api", (IResourceBuilder<ProjectResource>)api), ("Evently:Worker", worker) })
@@ -75,6 +89,21 @@ foreach (var (section, service) in new[] { ("Evently:Api", (IResourceBuilder<Pro
         {
             service.WithEnvironment($"Evently__{key.Replace(":", "__")}", value);
         }
+    }
+}
+
+if (fresh && infrastructure == InfrastructureMode.Containers)
+{
+    // After the resources are added: the volumes to remove are the ones they declare.
+    try
+    {
+        FreshStart.RemoveVolumes(builder.Resources, ContainerRuntime.Resolve(builder.Configuration), LocalProcesses.Run);
+    }
+    catch (DistributedApplicationException failed)
+    {
+        Console.Error.WriteLine($"--fresh could not remove the data volumes: {failed.Message}");
+        Environment.Exit(1);
+        return;
     }
 }
 

@@ -1,5 +1,4 @@
 using Evently.Domain.Common;
-using System.Net.Mail;
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Auth;
 using Evently.Domain.Infrastructure;
@@ -100,7 +99,7 @@ public static class AuthApi
     internal static Dictionary<string, string[]> Validate(RegisterRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!IsEmail(request.Email))
+        if (!User.IsValidEmail(request.Email))
         {
             errors["email"] = ["A valid e-mail address is required."];
         }
@@ -117,15 +116,6 @@ public static class AuthApi
             errors["name"] = ["A name of 1 to 200 characters is required."];
         }
         return errors;
-    }
-
-    private static bool IsEmail(string? value)
-    {
-        var email = value?.Trim();
-        return email is { Length: > 2 and <= 256 }
-            && MailAddress.TryCreate(email, out var address)
-            && address.Address == email
-            && address.Host.Contains('.');
     }
 
     private static readonly User UnknownUser = new()

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
@@ -13,7 +15,7 @@ public sealed class RateLimitingOptions
     public int UserTokenLimit { get; set; } = 100;
     public int AnonymousTokenLimit { get; set; } = 60;
 
-    // Stricter, per client IP: slows password guessing and mass registration.
+    // Stricter, per client IP (per /64 for IPv6): slows password guessing and mass registration.
     public int AuthTokenLimit { get; set; } = 10;
     public int ReplenishmentPeriodSeconds { get; set; } = 10;
 }
@@ -31,7 +33,8 @@ public static class RateLimiting
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
 
-            // Every request: one bucket per user, or per IP address when anonymous.
+            // Every request: one bucket per user, or per IP address (IPv6: per /64) when anonymous. Behind a
+            // proxy the address is the client's only if the proxy is trusted (TrustedProxies).
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 context.User.FindFirstValue(JwtRegisteredClaimNames.Sub) is { } userId
                     ? Bucket($"user:{userId}", options.UserTokenLimit, period)
@@ -73,6 +76,29 @@ public static class RateLimiting
             AutoReplenishment = true
         });
 
-    private static string ClientAddress(HttpContext context) =>
-        context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private static string ClientAddress(HttpContext context) => ClientPartition(context.Connection.RemoteIpAddress);
+
+    /// <summary>
+    /// The bucket of an anonymous caller: its IPv4 address, or its IPv6 /64, which one client (one home,
+    /// one VM) gets whole and can rotate through at will. An IPv4-mapped IPv6 address is its IPv4 address.
+    /// </summary>
+    internal static string ClientPartition(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        bytes.AsSpan(8).Clear();
+        return $"{new IPAddress(bytes)}/64";
+    }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Evently.AppHost.Infrastructure;
 
 // How the AppHost provides MySQL, Redis and the mail server: as local processes (Debian packages,
@@ -27,43 +25,9 @@ public static class InfrastructureModeResolver
         {
             "processes" => InfrastructureMode.Processes,
             "containers" => InfrastructureMode.Containers,
-            "auto" => ContainerRuntimeIsHealthy() ? InfrastructureMode.Containers : InfrastructureMode.Processes,
+            "auto" => ContainerRuntime.FindHealthy() is not null ? InfrastructureMode.Containers : InfrastructureMode.Processes,
             _ => throw new InvalidOperationException(
                 $"{ConfigurationKey} must be 'auto', 'processes' or 'containers', not '{configured}'.")
         };
-    }
-
-    // A docker client without an engine is common here, so ask the engine itself, briefly.
-    private static bool ContainerRuntimeIsHealthy()
-    {
-        foreach (var runtime in new[] { "docker", "podman" })
-        {
-            try
-            {
-                using var process = Process.Start(new ProcessStartInfo(runtime, "info --format {{.ServerVersion}}")
-                {
-                    RedirectStandardOutput = true,
-                    RedirectStandardError = true
-                });
-                if (process is null)
-                {
-                    continue;
-                }
-                if (!process.WaitForExit(TimeSpan.FromSeconds(5)))
-                {
-                    process.Kill(entireProcessTree: true);
-                    continue;
-                }
-                if (process.ExitCode == 0)
-                {
-                    return true;
-                }
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // Not installed.
-            }
-        }
-        return false;
     }
 }

@@ -28,11 +28,59 @@ public static class LocalProcesses
     }
 
     // The data dirs survive restarts of the app; '--fresh' (or deleting the folder) starts over.
+    // Only their owner may enter them: they hold the data, the servers' sockets and their start-up secrets.
+    // The root may be a folder named in configuration, and shared: it is restricted only when made here.
     public static string DataDirectory(IDistributedApplicationBuilder builder, string service)
     {
-        var dir = Path.Combine(DataRoot(builder), service);
-        Directory.CreateDirectory(dir);
+        var root = DataRoot(builder);
+        if (!Directory.Exists(root))
+        {
+            OwnerOnly(Directory.CreateDirectory(root).FullName);
+        }
+        var dir = Path.Combine(root, service);
+        OwnerOnly(Directory.CreateDirectory(dir).FullName);
         return dir;
+    }
+
+    /// <summary>
+    /// A file that hands a secret to a server as it starts (MariaDB's init file, Redis's config): written
+    /// for its owner's eyes only just before each start, and deleted once the server is up (or has
+    /// stopped), so that no secret stays on disk.
+    /// </summary>
+    public static IResourceBuilder<T> WithStartupSecretFile<T>(
+        this IResourceBuilder<T> resource, string path, Func<CancellationToken, Task<string>> contents)
+        where T : IResource
+    {
+        resource.OnBeforeResourceStarted(async (_, _, cancellationToken) =>
+        {
+            var text = await contents(cancellationToken);
+            // Delete first: the mode of a new file is what counts, and an older version left this one world-readable.
+            File.Delete(path);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            await using var file = new StreamWriter(path, options);
+            await file.WriteAsync(text.AsMemory(), cancellationToken);
+        });
+        resource.OnResourceReady((_, _, _) => DeleteAsync(path));
+        resource.OnResourceStopped((_, _, _) => DeleteAsync(path));
+        return resource;
+    }
+
+    private static Task DeleteAsync(string path)
+    {
+        File.Delete(path);
+        return Task.CompletedTask;
+    }
+
+    private static void OwnerOnly(string directory)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     public static void WipeDataDirectories(IDistributedApplicationBuilder builder)
@@ -55,15 +103,23 @@ public static class LocalProcesses
             startInfo.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(startInfo)
-            ?? throw new DistributedApplicationException($"Could not start '{fileName}'.");
+        Process? started;
+        try
+        {
+            started = Process.Start(startInfo);
+        }
+        catch (System.ComponentModel.Win32Exception notFound)
+        {
+            throw new DistributedApplicationException($"Could not start '{fileName}': {notFound.Message}");
+        }
+        using var process = started ?? throw new DistributedApplicationException($"Could not start '{fileName}'.");
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
             throw new DistributedApplicationException(
-                $"'{fileName}' failed with exit code {process.ExitCode}: {stderr.Result}{stdout.Result}");
+                $"'{fileName}' failed with exit code {process.ExitCode}: {(stderr.Result + stdout.Result).Trim()}");
         }
     }
 }

@@ -14,8 +14,38 @@ public sealed class MySqlServerResource(string name, string command, string data
     public ParameterResource Password { get; } = password;
     public EndpointReference Endpoint => new(this, "tcp");
 
+    // The databases added to this server: the app's account gets these and nothing else.
+    public List<string> Databases { get; } = [];
+
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"Server=127.0.0.1;Port={Endpoint.Property(EndpointProperty.Port)};User ID={UserName};Password={Password}");
+
+    /// <summary>
+    /// What the server runs at every start, as its own bootstrap (so also on data dirs made by older
+    /// versions, whose root had no password on 127.0.0.1, ::1 and the host name, and whose app account
+    /// had every privilege): root through the unix socket only, as the OS user root; no anonymous
+    /// accounts; the app's account with the current password, on its own databases only.
+    /// </summary>
+    /// <remarks>One statement per line: that is how the server reads an init file.</remarks>
+    public static string InitScript(string password, IEnumerable<string> databases)
+    {
+        var secret = password.Replace(@"\", @"\\").Replace("'", "''");
+        var account = $"'{UserName}'@'%'";
+        string[] statements =
+        [
+            "SELECT COALESCE(CONCAT('DROP USER ', GROUP_CONCAT(CONCAT(QUOTE(User), '@', QUOTE(Host)))), 'DO 0') INTO @evently_drop " +
+                "FROM mysql.global_priv WHERE (User = 'root' AND Host <> 'localhost') OR User = '';",
+            "PREPARE evently_drop FROM @evently_drop;",
+            "EXECUTE evently_drop;",
+            "DEALLOCATE PREPARE evently_drop;",
+            "ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED VIA unix_socket;",
+            $"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{secret}';",
+            $"ALTER USER {account} IDENTIFIED BY '{secret}';",
+            $"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
+            .. databases.Select(database => $"GRANT ALL PRIVILEGES ON `{database.Replace("`", "``")}`.* TO {account};")
+        ];
+        return string.Join('\n', statements) + "\n";
+    }
 }
 
 /// <summary>The MySQL 8.4 container, for publish mode and machines with a container runtime.</summary>
@@ -45,8 +75,11 @@ public static class MySqlResourceExtensions
     public static IResourceBuilder<IResourceWithConnectionString> AddMySql(
         this IDistributedApplicationBuilder builder, string name, InfrastructureMode mode)
     {
+        // The container's volume keeps the password of its first run, so a generated one is kept in the
+        // AppHost's user secrets. The local process needs no such memory: its init file sets it at every start.
         var password = builder.AddParameter($"{name}-password",
-            new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true);
+            new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true,
+            persist: mode == InfrastructureMode.Containers);
 
         var server = mode == InfrastructureMode.Containers
             ? (IResourceBuilder<IResourceWithConnectionString>)AddContainer(builder, name, password)
@@ -65,6 +98,10 @@ public static class MySqlResourceExtensions
         this IResourceBuilder<IResourceWithConnectionString> server, string databaseName)
     {
         var database = new MySqlDatabaseResource(databaseName, databaseName, server.Resource);
+        if (server.Resource is MySqlServerResource local)
+        {
+            local.Databases.Add(databaseName);
+        }
         return server.ApplicationBuilder.AddResource(database)
             .WithManifestPublishingCallback(context =>
             {
@@ -92,9 +129,10 @@ public static class MySqlResourceExtensions
 
         if (!Directory.Exists(Path.Combine(dataDir, "mysql")))
         {
+            // root logs in through the unix socket, as the OS user root, and never over TCP.
             LocalProcesses.Run(LocalProcesses.FindBinary("mariadb-install-db", "mariadb-server"),
                 "--no-defaults", $"--datadir={dataDir}", "--user=root",
-                "--auth-root-authentication-method=normal", "--skip-test-db");
+                "--auth-root-authentication-method=socket", "--skip-test-db");
         }
 
         var server = builder.AddResource(new MySqlServerResource(name, mariadbd, dataDir, password.Resource))
@@ -106,17 +144,8 @@ public static class MySqlResourceExtensions
                 "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
                 "--max-connections=1000", "--innodb-buffer-pool-size=256M");
 
-        // The init file runs on every start, so the account always matches the current password parameter.
-        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server.Resource, async (_, cancellationToken) =>
-        {
-            var secret = (await password.Resource.GetValueAsync(cancellationToken))!.Replace("'", "''");
-            await File.WriteAllTextAsync(initFile, string.Join('\n',
-                $"CREATE USER IF NOT EXISTS '{MySqlServerResource.UserName}'@'%' IDENTIFIED BY '{secret}';",
-                $"ALTER USER '{MySqlServerResource.UserName}'@'%' IDENTIFIED BY '{secret}';",
-                $"GRANT ALL PRIVILEGES ON *.* TO '{MySqlServerResource.UserName}'@'%';",
-                "DROP USER IF EXISTS ''@'localhost';"), cancellationToken);
-        });
-
-        return server;
+        // The init file runs at every start, so the accounts always match the current password and rules.
+        return server.WithStartupSecretFile(initFile, async cancellationToken => MySqlServerResource.InitScript(
+            (await password.Resource.GetValueAsync(cancellationToken))!, server.Resource.Databases));
     }
 }

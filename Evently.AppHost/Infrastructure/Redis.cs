@@ -28,27 +28,37 @@ public static class RedisResourceExtensions
             new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true);
         var redisServer = LocalProcesses.FindBinary("redis-server", "redis-server");
         var dataDir = LocalProcesses.DataDirectory(builder, name);
+        var configFile = Path.Combine(dataDir, "evently-redis.conf");
         var port = LocalProcesses.FreePort();
 
         return builder.AddResource(new RedisServerResource(name, redisServer, dataDir, password.Resource))
             .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
             .WithArgs(context =>
             {
+                // The password comes in the config file: a command line is there for every local user to read.
+                context.Args.Add(configFile);
                 context.Args.Add("--port");
                 context.Args.Add(port.ToString());
                 context.Args.Add("--bind");
                 context.Args.Add("127.0.0.1");
                 context.Args.Add("--dir");
                 context.Args.Add(dataDir);
+                // A queued booking request (202) is a promise: every write reaches the disk before Redis answers.
                 context.Args.Add("--appendonly");
                 context.Args.Add("yes");
-                context.Args.Add("--requirepass");
-                context.Args.Add(password.Resource);
+                context.Args.Add("--appendfsync");
+                context.Args.Add("always");
             })
+            .WithStartupSecretFile(configFile, async cancellationToken =>
+                $"requirepass {ConfigString((await password.Resource.GetValueAsync(cancellationToken))!)}\n")
             .WithProbe(async (connectionString, _) =>
             {
                 await using var connection = await ConnectionMultiplexer.ConnectAsync(connectionString);
                 await connection.GetDatabase().PingAsync();
             });
     }
+
+    // A double-quoted string as redis.conf reads it.
+    private static string ConfigString(string value) =>
+        "\"" + value.Replace(@"\", @"\\").Replace("\"", "\\\"").Replace("\n", @"\n").Replace("\r", @"\r") + "\"";
 }

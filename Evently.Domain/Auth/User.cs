@@ -1,3 +1,5 @@
+using System.Net.Mail;
+
 namespace Evently.Domain.Auth;
 
 public sealed class User
@@ -13,6 +15,16 @@ public sealed class User
     public DateTime CreatedAt { get; set; }
 
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();
+
+    // One rule for every e-mail the app takes in: registration, and the admin the migration service seeds.
+    public static bool IsValidEmail(string? value)
+    {
+        var email = value?.Trim();
+        return email is { Length: > 2 and <= 256 }
+            && MailAddress.TryCreate(email, out var address)
+            && address.Address == email
+            && address.Host.Contains('.');
+    }
 }
 
 public static class Roles

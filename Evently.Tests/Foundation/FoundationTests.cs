@@ -62,22 +62,92 @@ public sealed class FoundationTests(EventlyAppFixture fixture)
         var usersBefore = await db.Users.CountAsync();
         var eventsBefore = await db.Events.CountAsync();
         var migrationsBefore = (await db.Database.GetAppliedMigrationsAsync()).ToList();
+        var adminBefore = await db.Users.AsNoTracking().SingleAsync(u => u.Role == Roles.Admin);
 
-        var (exitCode, output) = await DotnetProject.RunAsync(new Projects.Evently_MigrationService().ProjectPath, [],
-            new Dictionary<string, string>
-            {
-                ["ConnectionStrings__evently"] = fixture.DatabaseConnectionString,
-                ["Evently__Database__ServerVersion"] = "10.11.0-mariadb",
-                ["Evently__Admin__Email"] = "admin@evently.local",
-                ["Evently__Admin__Password"] = "a-different-password",
-                ["Evently__SeedDemoData"] = "false"
-            });
+        var (exitCode, output) = await RunMigrationServiceAsync(TestApi.AdminEmail, TestApi.AdminPassword);
 
         Assert.True(exitCode == 0, output);
         Assert.Equal(usersBefore, await db.Users.CountAsync());
         Assert.Equal(eventsBefore, await db.Events.CountAsync());
         Assert.Equal(migrationsBefore, await db.Database.GetAppliedMigrationsAsync());
+        var adminAfter = await db.Users.AsNoTracking().SingleAsync(u => u.Role == Roles.Admin);
+        Assert.Equal((adminBefore.Id, adminBefore.Email, adminBefore.PasswordHash), (adminAfter.Id, adminAfter.Email, adminAfter.PasswordHash));
     }
+
+    [Theory]
+    [InlineData("admin@evently.local", "x", "Evently:Admin:Password")]
+    [InlineData("admin@evently.local", "", "Evently:Admin:Password")]
+    [InlineData("not-an-e-mail", "evently-admin-dev", "Evently:Admin:Email")]
+    public async Task The_migration_service_refuses_a_weak_admin_password_or_a_bad_e_mail(string email, string password, string setting)
+    {
+        var (exitCode, output) = await RunMigrationServiceAsync(email, password);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(setting, output);
+        Assert.DoesNotContain("   at ", output); // a sentence, not a stack trace
+        await fixture.AdminAsync();
+    }
+
+    [Fact]
+    public async Task A_new_admin_password_replaces_the_old_one()
+    {
+        const string newPassword = "a-new-admin-password";
+        try
+        {
+            var (exitCode, output) = await RunMigrationServiceAsync(TestApi.AdminEmail, newPassword);
+
+            Assert.True(exitCode == 0, output);
+            Assert.Equal(HttpStatusCode.OK, await LoginStatusAsync(TestApi.AdminEmail, newPassword));
+            Assert.Equal(HttpStatusCode.Unauthorized, await LoginStatusAsync(TestApi.AdminEmail, TestApi.AdminPassword));
+        }
+        finally
+        {
+            await RestoreAdminAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_new_admin_e_mail_renames_the_seeded_admin()
+    {
+        var newEmail = TestApi.UniqueEmail("admin");
+        try
+        {
+            var (exitCode, output) = await RunMigrationServiceAsync(newEmail, TestApi.AdminPassword);
+
+            Assert.True(exitCode == 0, output);
+            using var admin = await fixture.LoginAsync(newEmail, TestApi.AdminPassword);
+            Assert.Equal(Roles.Admin, admin.User.Role);
+            Assert.Equal(HttpStatusCode.Unauthorized, await LoginStatusAsync(TestApi.AdminEmail, TestApi.AdminPassword));
+            await using var db = fixture.CreateDbContext();
+            Assert.Equal(1, await db.Users.CountAsync(u => u.Role == Roles.Admin));
+        }
+        finally
+        {
+            await RestoreAdminAsync();
+        }
+    }
+
+    // Other tests log in as the documented admin: every test that changes it puts it back.
+    private async Task RestoreAdminAsync()
+    {
+        var (exitCode, output) = await RunMigrationServiceAsync(TestApi.AdminEmail, TestApi.AdminPassword);
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(HttpStatusCode.OK, await LoginStatusAsync(TestApi.AdminEmail, TestApi.AdminPassword));
+    }
+
+    private async Task<HttpStatusCode> LoginStatusAsync(string email, string password) =>
+        (await fixture.Api.PostAsJsonAsync("/api/auth/login", new { email, password })).StatusCode;
+
+    private Task<(int ExitCode, string Output)> RunMigrationServiceAsync(string adminEmail, string adminPassword) =>
+        DotnetProject.RunAsync(new Projects.Evently_MigrationService().ProjectPath, [],
+            new Dictionary<string, string>
+            {
+                ["ConnectionStrings__evently"] = fixture.DatabaseConnectionString,
+                ["Evently__Database__ServerVersion"] = "10.11.0-mariadb",
+                ["Evently__Admin__Email"] = adminEmail,
+                ["Evently__Admin__Password"] = adminPassword,
+                ["Evently__SeedDemoData"] = "false"
+            });
 }
 
 public sealed partial class ManifestTests
@@ -131,6 +201,28 @@ public sealed partial class ManifestTests
         Assert.DoesNotContain("admin@evently.local", text);
     }
 
+    [Fact]
+    public async Task Published_API_trusts_forwarded_headers_from_the_Container_Apps_ingress_unless_told_otherwise()
+    {
+        using (var manifest = await PublishManifestAsync())
+        {
+            var env = ApiEnvironment(manifest);
+            Assert.Equal(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"],
+                Enumerable.Range(0, 4).Select(i => env[$"Evently__ForwardedHeaders__KnownNetworks__{i}"]));
+        }
+
+        using (var manifest = await PublishManifestAsync("Evently:Api:ForwardedHeaders:KnownProxies:0=10.1.2.3"))
+        {
+            var env = ApiEnvironment(manifest);
+            Assert.Equal("10.1.2.3", env["Evently__ForwardedHeaders__KnownProxies__0"]);
+            Assert.DoesNotContain(env.Keys, key => key.Contains("KnownNetworks"));
+        }
+    }
+
+    private static Dictionary<string, string> ApiEnvironment(JsonDocument manifest) =>
+        manifest.RootElement.GetProperty("resources").GetProperty("api").GetProperty("env").EnumerateObject()
+            .ToDictionary(variable => variable.Name, variable => variable.Value.ToString());
+
     private static IEnumerable<(string Name, string Value)> Settings(JsonElement resource)
     {
         if (resource.TryGetProperty("connectionString", out var connectionString))
@@ -156,13 +248,14 @@ public sealed partial class ManifestTests
     [GeneratedRegex(@"(password|key)=[^;,{}\s]", RegexOptions.IgnoreCase)]
     private static partial Regex LiteralSecret();
 
-    private static async Task<JsonDocument> PublishManifestAsync()
+    /// <param name="settings">More AppHost configuration, as <c>Key=Value</c>.</param>
+    private static async Task<JsonDocument> PublishManifestAsync(params string[] settings)
     {
         var outputPath = Path.Combine(Path.GetTempPath(), $"evently-manifest-{Guid.NewGuid():N}", "aspire-manifest.json");
         try
         {
             var (exitCode, output) = await DotnetProject.RunAsync(Projects.Evently_AppHost.ProjectPath,
-                ["--publisher", "manifest", "--output-path", outputPath]);
+                ["--publisher", "manifest", "--output-path", outputPath, .. settings]);
             Assert.True(exitCode == 0, output);
             return JsonDocument.Parse(await File.ReadAllTextAsync(outputPath));
         }

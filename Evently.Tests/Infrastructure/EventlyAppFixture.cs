@@ -14,6 +14,7 @@ public sealed class EventlyAppFixture : IAsyncLifetime
     private LocalApp? _local;
 
     public DistributedApplication App => _local!.App;
+    public string DataDirectory => _local!.DataDirectory;
     public HttpClient Api { get; private set; } = null!;
 
     // Every client below records its traffic, which OpenApiDocumentTests checks against the served document.

@@ -9,11 +9,12 @@ namespace Evently.Tests.Infrastructure;
 /// </summary>
 public sealed class LocalApp : IAsyncDisposable
 {
-    private readonly string _dataDirectory;
-
-    private LocalApp(DistributedApplication app, string dataDirectory) => (App, _dataDirectory) = (app, dataDirectory);
+    private LocalApp(DistributedApplication app, string dataDirectory) => (App, DataDirectory) = (app, dataDirectory);
 
     public DistributedApplication App { get; }
+
+    /// <summary>Where the AppHost keeps the local servers' data (<c>Evently:DataDir</c>): mysql/, redis/.</summary>
+    public string DataDirectory { get; }
 
     /// <param name="settings">More AppHost configuration, as <c>Key=Value</c>.</param>
     public static async Task<LocalApp> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken)
@@ -54,7 +55,7 @@ public sealed class LocalApp : IAsyncDisposable
         await App.DisposeAsync();
         try
         {
-            Directory.Delete(_dataDirectory, recursive: true);
+            Directory.Delete(DataDirectory, recursive: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
