@@ -38,6 +38,9 @@ internal sealed class EventlyApi(HttpClient http)
     public Task<int> BookAsync(string userToken, long eventId) =>
         TrySendAsync(Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1)));
 
+    public Task<int> QueueBookingAsync(string userToken, long eventId) =>
+        TrySendAsync(Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1)));
+
     private async Task<int> TrySendAsync(HttpRequestMessage request)
     {
         using (request)

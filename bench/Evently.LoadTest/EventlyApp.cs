@@ -8,6 +8,8 @@ internal sealed class EventlyApp(LocalApp local) : IAsyncDisposable
 {
     public Uri ApiEndpoint => local.App.GetEndpoint("api", "http");
 
+    public ValueTask<string?> DatabaseConnectionStringAsync() => local.App.GetConnectionStringAsync("evently");
+
     public static async Task<EventlyApp> StartAsync()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -15,7 +17,9 @@ internal sealed class EventlyApp(LocalApp local) : IAsyncDisposable
         [
             "Evently:Api:RateLimiting:UserTokenLimit=100000000",
             "Evently:Api:RateLimiting:AnonymousTokenLimit=100000000",
-            "Evently:Api:RateLimiting:AuthTokenLimit=100000000"
+            "Evently:Api:RateLimiting:AuthTokenLimit=100000000",
+            // Known to the benchmark, which signs the high-demand scenario's tokens with it.
+            $"Parameters:jwt-signing-key={HighDemandScenario.SigningKey}"
         ], cancellation.Token));
     }
 

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Evently.LoadTest;
 
-internal sealed record LoadSettings(int Clients, TimeSpan Duration, TimeSpan WarmUp)
+internal sealed record LoadSettings(int Clients, TimeSpan Duration, TimeSpan WarmUp, bool Direct, bool Queue, int QueueRequests, int QueueTickets)
 {
     // Far above what one client can do, so it only matters if the clock misbehaves: every loop ends.
     public int MaxRequestsPerClient => (int)Math.Ceiling(Math.Max(Duration.TotalSeconds, WarmUp.TotalSeconds) * 10_000);
@@ -16,8 +16,10 @@ internal sealed record LoadSettings(int Clients, TimeSpan Duration, TimeSpan War
             return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
         }
 
+        var scenarios = Array.IndexOf(args, "--scenarios") is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : "direct,queue";
         return new(Clients: Option("--clients", 64), Duration: TimeSpan.FromSeconds(Option("--duration", 20)),
-            WarmUp: TimeSpan.FromSeconds(3));
+            WarmUp: TimeSpan.FromSeconds(3), Direct: scenarios.Contains("direct"), Queue: scenarios.Contains("queue"),
+            QueueRequests: Option("--requests", 100_000), QueueTickets: Option("--tickets", 10_000));
     }
 }
 

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using MySqlConnector;
+
+namespace Evently.LoadTest;
+
+internal sealed record HighDemandResult(
+    int Requests, int Accepted, IReadOnlyDictionary<int, int> OtherStatuses, double IntakeSeconds, double IntakeP50Ms, double IntakeP99Ms,
+    double SecondsToLastAnswer, double SecondsToLastConfirmation, long Confirmed, long Rejected, long Booked, int Capacity)
+{
+    public double IntakeRate => Accepted / IntakeSeconds;
+    public double ConfirmationRate => Confirmed / SecondsToLastConfirmation;
+    public double AnswerRate => (Confirmed + Rejected) / SecondsToLastAnswer;
+    public bool Holds => Confirmed == Capacity && Booked == Capacity && Confirmed + Rejected == Accepted && Accepted == Requests;
+}
+
+/// <summary>
+/// An on-sale of one high-demand event: many requests from many users, each answered 202 by the intake and
+/// later confirmed or rejected by the worker. Users are inserted set-based and their tokens minted with the
+/// run's signing key, so that seeding thousands of buyers costs no password hashing.
+/// </summary>
+internal static class HighDemandScenario
+{
+    public const string SigningKey = "evently-load-benchmark-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
+    private const int Users = 10_000;
+
+    public static async Task<HighDemandResult> RunAsync(EventlyApi api, string connectionString, int clients, int requests, int capacity)
+    {
+        var adminToken = await api.LoginAsync("admin@evently.local", "evently-admin-dev");
+        var startsAt = DateTimeOffset.UtcNow.AddDays(30);
+        var evt = await api.CreateEventAsync(adminToken, new CreateEventRequest("Load test: the on-sale", "High-demand benchmark.",
+            "Benchmark Arena", startsAt, startsAt.AddHours(3), capacity, HighDemand: true));
+        var tokens = await SeedUsersAsync(connectionString);
+
+        Console.WriteLine($"Running the on-sale: {requests:N0} requests from {clients} clients ({Users:N0} users) for {capacity:N0} tickets");
+        var next = -1;
+        var samples = new ConcurrentBag<(int Status, double Ms)>();
+        var clock = Stopwatch.StartNew();
+        var intakeDone = false;
+        // The worker's side, read from the database while the intake runs: every answer is a booking_requests row.
+        var watch = WatchAnswersAsync(connectionString, evt.Id, capacity, clock, () => Volatile.Read(ref intakeDone) ? samples.Count(s => s.Status == 202) : null);
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            int n;
+            while ((n = Interlocked.Increment(ref next)) < requests)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var status = await api.QueueBookingAsync(tokens[n % Users], evt.Id);
+                samples.Add((status, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            }
+        })));
+        var intakeSeconds = clock.Elapsed.TotalSeconds;
+        Volatile.Write(ref intakeDone, true);
+        var (answered, lastConfirmation, lastAnswer, booked) = await watch;
+        var accepted = samples.Count(s => s.Status == 202);
+
+        var latencies = samples.Where(s => s.Status == 202).Select(s => s.Ms).Order().ToArray();
+        return new HighDemandResult(requests, accepted,
+            samples.Where(s => s.Status != 202).CountBy(s => s.Status).ToDictionary(), intakeSeconds,
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99), lastAnswer, lastConfirmation ?? lastAnswer,
+            answered.Confirmed, answered.Rejected, booked, capacity);
+    }
+
+    // Polls the answers until every accepted request has one (the total is known once the intake is done).
+    private static async Task<((long Confirmed, long Rejected) Answered, double? LastConfirmation, double LastAnswer, long Booked)> WatchAnswersAsync(
+        string connectionString, long eventId, int capacity, Stopwatch clock, Func<int?> acceptedOnceDone)
+    {
+        await using var db = new MySqlConnection(connectionString);
+        await db.OpenAsync();
+        double? lastConfirmation = null;
+        (long Confirmed, long Rejected) answered;
+        while (true)
+        {
+            answered = await CountAnswersAsync(db, eventId);
+            if (lastConfirmation is null && answered.Confirmed >= capacity)
+            {
+                lastConfirmation = clock.Elapsed.TotalSeconds;
+            }
+            if ((acceptedOnceDone() is { } accepted && answered.Confirmed + answered.Rejected >= accepted) || clock.Elapsed > TimeSpan.FromMinutes(10))
+            {
+                break;
+            }
+            await Task.Delay(50);
+        }
+        var lastAnswer = clock.Elapsed.TotalSeconds;
+        var booked = Convert.ToInt64(await new MySqlCommand($"SELECT Booked FROM events WHERE Id = {eventId}", db).ExecuteScalarAsync());
+        return (answered, lastConfirmation, lastAnswer, booked);
+    }
+
+    private static async Task<(long, long)> CountAnswersAsync(MySqlConnection db, long eventId)
+    {
+        await using var command = new MySqlCommand(
+            $"SELECT COALESCE(SUM(Status = 'Confirmed'), 0), COALESCE(SUM(Status = 'Rejected'), 0) FROM booking_requests WHERE EventId = {eventId}", db);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)));
+    }
+
+    // One INSERT ... SELECT over MariaDB's sequence engine, then one token per user, signed like the API's own.
+    private static async Task<string[]> SeedUsersAsync(string connectionString)
+    {
+        var prefix = $"hd{DateTime.UtcNow:HHmmss}";
+        await using var db = new MySqlConnection(connectionString);
+        await db.OpenAsync();
+        await new MySqlCommand($"""
+            INSERT INTO users (Email, NormalizedEmail, Name, PasswordHash, Role, CreatedAt)
+            SELECT CONCAT('{prefix}-', seq, '@example.com'), UPPER(CONCAT('{prefix}-', seq, '@example.com')), CONCAT('Buyer ', seq),
+                   'not-a-password-hash', 'user', UTC_TIMESTAMP(6)
+            FROM seq_1_to_{Users}
+            """, db).ExecuteNonQueryAsync();
+        var users = new List<(long Id, string Email)>();
+        await using (var reader = await new MySqlCommand($"SELECT Id, Email FROM users WHERE Email LIKE '{prefix}-%' ORDER BY Id", db).ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                users.Add((reader.GetInt64(0), reader.GetString(1)));
+            }
+        }
+
+        var handler = new JsonWebTokenHandler();
+        var credentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(SigningKey)), SecurityAlgorithms.HmacSha256);
+        return users.Select(user => handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "evently",
+            Audience = "evently-api",
+            Expires = DateTime.UtcNow.AddHours(1),
+            Subject = new ClaimsIdentity([new Claim("sub", user.Id.ToString()), new Claim("email", user.Email), new Claim("role", "user")]),
+            SigningCredentials = credentials
+        })).ToArray();
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
