@@ -15,6 +15,23 @@ public abstract class WorkerLoop(IServiceScopeFactory scopes, WorkSignal signal,
     /// <summary>Safety net for a lost nudge; a pass that knows better returns its own next due time.</summary>
     protected virtual TimeSpan LongestSleep => TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Repeats a step that handles one unit of work (one transaction) until it finds none, then wakes the
+    /// other loops if it did anything: an offer made is a mail to send and an expiry to watch.
+    /// </summary>
+    protected async Task RepeatUntilDoneAsync(Func<CancellationToken, Task<bool>> step, CancellationToken cancellationToken)
+    {
+        var done = 0;
+        while (!cancellationToken.IsCancellationRequested && await step(cancellationToken))
+        {
+            done++;
+        }
+        if (done > 0)
+        {
+            signal.Wake();
+        }
+    }
+
     /// <returns>How long the loop may sleep before the next pass, at most.</returns>
     protected abstract Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken);
 

@@ -12,15 +12,7 @@ public sealed class OfferExpirer(IServiceScopeFactory scopes, WorkSignal signal,
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var offers = services.GetRequiredService<OfferService>();
-        var expired = 0;
-        while (await offers.ExpireNextOfferAsync(cancellationToken))
-        {
-            expired++;
-        }
-        if (expired > 0)
-        {
-            Signal.Wake();
-        }
+        await RepeatUntilDoneAsync(offers.ExpireNextOfferAsync, cancellationToken);
         return await offers.NextExpiryAsync(cancellationToken) is { } next
             ? next - timeProvider.GetUtcNow().UtcDateTime + TimeSpan.FromMilliseconds(50)
             : LongestSleep;

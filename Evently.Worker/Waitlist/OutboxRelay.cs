@@ -9,17 +9,7 @@ public sealed class OutboxRelay(IServiceScopeFactory scopes, WorkSignal signal, 
 {
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var offers = services.GetRequiredService<OfferService>();
-        var processed = 0;
-        while (await offers.ProcessNextOutboxMessageAsync(cancellationToken))
-        {
-            processed++;
-        }
-        if (processed > 0)
-        {
-            // New offers to expire, notifications to mail.
-            Signal.Wake();
-        }
+        await RepeatUntilDoneAsync(services.GetRequiredService<OfferService>().ProcessNextOutboxMessageAsync, cancellationToken);
         return LongestSleep;
     }
 }
