@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Evently.Domain.Common;
+using Evently.Domain.Infrastructure;
 using StackExchange.Redis;
 
 namespace Evently.Domain.Bookings;
@@ -49,7 +50,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
     // KEYS: stream, seq, user tickets, idempotency key (or "-"), active events, request ids.
     // ARGV: event, user, quantity, seats, fingerprint, queued at, traceparent, cap, idempotency key.
     // Returns {status, requestId, position}: 0 queued, 1 replayed, 2 key reused, 3 too many queued.
-    private const string EnqueueScript = """
+    private static readonly RedisScript EnqueueScript = new("""
         if KEYS[4] ~= '-' then
           local existing = redis.call('GET', KEYS[4])
           if existing then
@@ -73,7 +74,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         if redis.call('SADD', KEYS[5], ARGV[1]) == 1 then redis.call('PUBLISH', 'evently:work', 'queue') end
         local answered = tonumber(redis.call('GET', 'evently:queue:' .. ARGV[1] .. ':answered') or '0')
         return {0, id, math.max(0, seq - answered - 1)}
-        """;
+        """);
 
     /// <summary>Accepts a request: a promise, once this returns, that the worker will answer it exactly once.</summary>
     /// <returns>The outcome, the request's id (the first request's, for a replayed key) and, when queued, how many are ahead.</returns>
@@ -81,7 +82,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
     {
         var key = command.IdempotencyKey is { } k ? $"evently:idem:{command.UserId}:{k}" : "-";
         var seats = command.SeatIds is { } ids ? string.Join(',', ids) : "";
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(EnqueueScript,
+        var result = (RedisResult[])(await EnqueueScript.EvaluateAsync(redis.GetDatabase(),
             [Stream(command.EventId), Sequence(command.EventId), UserTickets(command.EventId, command.UserId), key, ActiveEvents,
                 "evently:requests:id"],
             [command.EventId, command.UserId, BookingRules.Tickets(command), seats, BookingRules.Fingerprint(command),
@@ -171,7 +172,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
     // KEYS: stream, answered, active events. ARGV: event id, highest sequence answered, lifetime of an answer
     // (seconds), then six values per request: entry id, request id, user, quantity, status, booking id or reason.
     // A request still 'queued' gives its user's tickets back once; a second run for the same answers changes nothing.
-    private const string AcknowledgeScript = """
+    private static readonly RedisScript AcknowledgeScript = new("""
         local i = 4
         while i <= #ARGV do
           local entry, id, user, qty, status, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -190,7 +191,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         if tonumber(ARGV[2]) > answered then redis.call('SET', KEYS[2], ARGV[2]) end
         if redis.call('XLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
         return 1
-        """;
+        """);
 
     /// <summary>
     /// Publishes the answers the database committed: each request's state, the users' queued tickets, the
@@ -209,6 +210,6 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             args.AddRange([entryId, answer.Request.RequestId, answer.Request.UserId, answer.Request.Quantity,
                 confirmed ? "confirmed" : "rejected", confirmed ? answer.BookingId!.Value : answer.Reason]);
         }
-        await redis.GetDatabase().ScriptEvaluateAsync(AcknowledgeScript, [Stream(eventId), Answered(eventId), ActiveEvents], args.ToArray());
+        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(), [Stream(eventId), Answered(eventId), ActiveEvents], args.ToArray());
     }
 }

@@ -40,9 +40,11 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
                 n.TraceParent, n.EmailAttempts)).ToList();
         }, null, cancellationToken);
 
-    public Task MarkSentAsync(long notificationId, CancellationToken ct) =>
-        db.Notifications.Where(n => n.Id == notificationId)
-            .ExecuteUpdateAsync(n => n.SetProperty(x => x.EmailedAt, timeProvider.UtcNow()), ct);
+    public Task MarkSentAsync(IReadOnlyCollection<long> notificationIds, CancellationToken ct) =>
+        notificationIds.Count == 0
+            ? Task.CompletedTask
+            : db.Notifications.Where(n => notificationIds.Contains(n.Id))
+                .ExecuteUpdateAsync(n => n.SetProperty(x => x.EmailedAt, timeProvider.UtcNow()), ct);
 
     /// <returns>Whether the mail has now failed for good.</returns>
     public async Task<bool> MarkRefusedAsync(PendingMail mail, CancellationToken ct)

@@ -56,6 +56,8 @@ public sealed class MailSender(
             return false;
         }
 
+        // Recorded once per batch: one write instead of one per mail.
+        var sent = new List<long>();
         for (var i = 0; i < batch.Count; i++)
         {
             var mail = batch[i];
@@ -66,7 +68,7 @@ public sealed class MailSender(
             try
             {
                 await client.SendAsync(Compose(mail), ct);
-                await queue.MarkSentAsync(mail.NotificationId, ct);
+                sent.Add(mail.NotificationId);
                 metrics.Sent();
             }
             catch (SmtpCommandException ex)
@@ -83,10 +85,12 @@ public sealed class MailSender(
             catch (Exception ex) when (IsUnreachable(ex))
             {
                 logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
+                await queue.MarkSentAsync(sent, ct);
                 await DeferAllAsync(queue, batch[i..], ct);
                 return false;
             }
         }
+        await queue.MarkSentAsync(sent, ct);
         await client.DisconnectAsync(quit: true, ct);
         return true;
     }
