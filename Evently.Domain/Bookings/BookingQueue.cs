@@ -164,6 +164,9 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             Field("key") is { Length: > 0 } key ? key : null);
     }
 
+    /// <summary>How many requests of the event wait in its stream (answered ones are deleted from it).</summary>
+    public Task<long> DepthAsync(long eventId) => redis.GetDatabase().StreamLengthAsync(Stream(eventId));
+
     /// <summary>Forgets an event whose stream is empty, atomically with intake (which adds it back).</summary>
     public Task RetireIfEmptyAsync(long eventId) => redis.GetDatabase().ScriptEvaluateAsync(
         "if redis.call('XLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end return 1",

@@ -48,10 +48,7 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
         var seatIds = requests.Where(r => !answeredBefore.ContainsKey(r.RequestId)).SelectMany(r => r.SeatIds ?? []).Distinct().ToList();
         var seats = seatIds.Count == 0 ? [] : await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
 
-        var closed = evt is null || evt.Status == EventStatus.Cancelled ? "event-cancelled"
-            : evt.StartsAt <= now ? "event-started"
-            : null;
-        var free = closed is null ? evt!.Available : 0;
+        var free = evt?.Available ?? 0;
         var seatsTaken = new HashSet<long>();
         var answers = new List<QueuedAnswer>();
         var fresh = new List<QueuedAnswer>();
@@ -62,9 +59,8 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
                 answers.Add(new QueuedAnswer(request, before.Status, before.BookingId, before.Reason));
                 continue;
             }
-            var reason = closed
-                ?? (request.Quantity > free ? "sold-out"
-                : SeatsFree(request, evt!, seats, seatsTaken) ? null : "seat-taken");
+            var reason = Refusal(evt, request, seats, seatsTaken, now)
+                ?? (request.Quantity > free ? "sold-out" : SeatsFree(request, seats, seatsTaken) ? null : "seat-taken");
             var answer = new QueuedAnswer(request, reason is null ? BookingRequestStatus.Confirmed : BookingRequestStatus.Rejected, null, reason);
             if (reason is null)
             {
@@ -84,16 +80,25 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
         return answers.Concat(fresh).OrderBy(a => a.Request.Sequence).ToList();
     }
 
-    private static bool SeatsFree(QueuedRequest request, Event evt, Dictionary<long, Seat> seats, HashSet<long> taken)
+    // The direct path's rules (BookingRules.CheckEvent), in the words of the contract's rejection reasons.
+    private static string? Refusal(Event? evt, QueuedRequest request, Dictionary<long, Seat> seats, HashSet<long> taken, DateTime now)
     {
-        if (request.SeatIds is not { } wanted)
+        var command = new BookingCommand(request.UserId, request.EventId, request.Quantity, request.SeatIds, null);
+        var chosen = (request.SeatIds ?? []).Where(seats.ContainsKey).Select(id => seats[id]).ToList();
+        return BookingRules.CheckEvent(evt, command, chosen, now) switch
         {
-            return !evt.HasSeating;
-        }
-        return evt.HasSeating
-            && wanted.All(id => seats.TryGetValue(id, out var seat) && seat.EventId == evt.Id && seat.Status == SeatStatus.Available && !taken.Contains(id))
-            && wanted.All(taken.Add);
+            null => null,
+            { Code: "event-started" } => "event-started",
+            { Kind: ErrorKind.NotFound } => "event-cancelled",
+            // Seats that do not belong to the event (or none on a seated one): no seat the request asked for can be had.
+            _ => "seat-taken"
+        };
     }
+
+    // Seats still available and not taken by an earlier request of the same batch.
+    private static bool SeatsFree(QueuedRequest request, Dictionary<long, Seat> seats, HashSet<long> taken) =>
+        request.SeatIds is not { } wanted
+        || (wanted.All(id => seats[id].Status == SeatStatus.Available && !taken.Contains(id)) && wanted.All(taken.Add));
 
     // One conditional update of the event row for the whole batch; the lock taken above means it cannot fail.
     private async Task<Dictionary<long, long>> WriteBookingsAsync(long eventId, List<QueuedAnswer> confirmed, DateTime now, CancellationToken ct)

@@ -107,6 +107,26 @@ public sealed class HighDemandQueueTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task Queued_requests_for_the_same_seat_confirm_one_and_reject_the_rest_as_seat_taken()
+    {
+        var evt = await HighDemandEventAsync(capacity: 4, seating: new { sections = new[] { new { name = "Box", rows = 1, seatsPerRow = 4 } } });
+        var seats = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{evt.Id}/seats"))!.Select(s => s.Id).ToList();
+        var users = (await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => fixture.NewUserAsync()))).ToList();
+
+        var noSeats = await users[0].BookAsync(evt.Id, 1);
+        Assert.NotEmpty((await noSeats.ReadProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("seatIds"));
+        var queued = await Task.WhenAll(users.Select(u => u.BookSeatsAsync(evt.Id, [seats[0], seats[1]])).Select(async r => await QueuedAsync(await r)));
+        var answers = await Task.WhenAll(queued.Select((q, i) => AnsweredAsync(users[i], q.RequestId)));
+
+        var winner = Assert.Single(answers, a => a.Status == "confirmed");
+        Assert.All(answers.Where(a => a != winner), a => Assert.Equal(("rejected", "seat-taken"), (a.Status, a.Reason)));
+        var booking = await users[Array.IndexOf(answers, winner)].Http.GetFromJsonAsync<BookingDto>($"/api/bookings/{winner.BookingId}");
+        Assert.Equal([seats[0], seats[1]], booking!.Seats.Select(s => s.Id).Order());
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 2);
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
     public async Task A_worker_killed_mid_batch_leaves_every_request_answered_once()
     {
         var evt = await HighDemandEventAsync(capacity: 150);

@@ -74,13 +74,15 @@ public sealed class QueueDrainer(
         var answers = await bookings.AnswerAsync(eventId, batch.Select(b => b.Request).ToList(), ct);
         var byRequest = answers.ToDictionary(a => a.Request.RequestId);
         await queue.AcknowledgeAsync(eventId, batch.Select(b => (b.EntryId, byRequest[b.Request.RequestId])).ToList());
-        metrics.Batch(batch.Count, timeProvider.GetUtcNow().UtcDateTime - batch.Min(b => b.Request.QueuedAt));
+        metrics.Batch(eventId, batch.Count, timeProvider.GetUtcNow().UtcDateTime - batch.Min(b => b.Request.QueuedAt),
+            await queue.DepthAsync(eventId));
     }
 }
 
-/// <summary>Drain rate, batch size and how long the oldest request of a batch waited.</summary>
+/// <summary>Drain rate, batch size, how long the oldest request of a batch waited, and each event's queue depth.</summary>
 public sealed class QueueMetrics
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, long> _depths = new();
     private readonly Counter<long> _answered;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _oldestAge;
@@ -91,10 +93,21 @@ public sealed class QueueMetrics
         _answered = meter.CreateCounter<long>("evently.queue.answered", "{request}", "Queued requests answered");
         _batchSize = meter.CreateHistogram<int>("evently.queue.batch_size", "{request}", "Requests answered per transaction");
         _oldestAge = meter.CreateHistogram<double>("evently.queue.oldest_age", "s", "Age of the oldest request of a batch when answered");
+        meter.CreateObservableGauge("evently.queue.depth",
+            () => _depths.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("evently.event_id", d.Key))),
+            "{request}", "Requests waiting in an event's stream, as of this worker's last batch");
     }
 
-    public void Batch(int size, TimeSpan oldest)
+    public void Batch(long eventId, int size, TimeSpan oldest, long depth)
     {
+        if (depth == 0)
+        {
+            _depths.TryRemove(eventId, out _);
+        }
+        else
+        {
+            _depths[eventId] = depth;
+        }
         _answered.Add(size);
         _batchSize.Record(size);
         _oldestAge.Record(Math.Max(0, oldest.TotalSeconds));
