@@ -164,6 +164,18 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             Field("key") is { Length: > 0 } key ? key : null);
     }
 
+    private const string Paused = "evently:queue:paused";
+
+    /// <summary>
+    /// Holds the drain (intake goes on): for an operator who wants to look before selling, and for the
+    /// benchmark, which measures the intake and the drain one at a time.
+    /// </summary>
+    public Task PauseAsync() => redis.GetDatabase().StringSetAsync(Paused, 1);
+
+    public Task ResumeAsync() => redis.GetDatabase().KeyDeleteAsync(Paused);
+
+    public Task<bool> IsPausedAsync() => redis.GetDatabase().KeyExistsAsync(Paused);
+
     /// <summary>How many requests of the event wait in its stream (answered ones are deleted from it).</summary>
     public Task<long> DepthAsync(long eventId) => redis.GetDatabase().StreamLengthAsync(Stream(eventId));
 

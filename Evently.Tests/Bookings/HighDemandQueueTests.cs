@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
 using Evently.Domain.Bookings;
 using Microsoft.EntityFrameworkCore;
 
@@ -105,6 +107,44 @@ public sealed class HighDemandQueueTests(EventlyAppFixture fixture)
         Assert.Equal("confirmed", (await AnsweredAsync(owner, first.RequestId)).Status);
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 2);
     }
+
+    [Fact]
+    public async Task A_user_may_have_ten_tickets_queued_per_event_and_sees_how_many_are_ahead()
+    {
+        var evt = await HighDemandEventAsync(capacity: 100);
+        using var user = await fixture.NewUserAsync();
+        await using var redis = await ConnectRedisAsync();
+        var queue = new BookingQueue(redis, TimeProvider.System);
+        await queue.PauseAsync();
+        List<BookingRequestDto> queued;
+        try
+        {
+            queued = [];
+            for (var i = 0; i < 5; i++)
+            {
+                queued.Add(await QueuedAsync(await user.BookAsync(evt.Id, 2)));
+            }
+            var eleventh = await user.BookAsync(evt.Id, 1);
+            Assert.Equal("too-many-queued", (await eleventh.ReadProblemAsync(HttpStatusCode.Conflict)).Code());
+            Assert.Equal([0L, 1, 2, 3, 4], queued.Select(q => q.Position!.Value));
+            var last = await user.Http.GetFromJsonAsync<BookingRequestDto>($"/api/bookings/requests/{queued[^1].RequestId}");
+            Assert.Equal(("queued", 4L), (last!.Status, last.Position));
+        }
+        finally
+        {
+            await queue.ResumeAsync();
+        }
+
+        foreach (var request in queued)
+        {
+            Assert.Equal("confirmed", (await AnsweredAsync(user, request.RequestId)).Status);
+        }
+        // Answered requests no longer count against the cap.
+        Assert.Equal(HttpStatusCode.Accepted, (await user.BookAsync(evt.Id, 1)).StatusCode);
+    }
+
+    private async Task<StackExchange.Redis.ConnectionMultiplexer> ConnectRedisAsync() =>
+        await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("redis"))!);
 
     [Fact]
     public async Task Queued_requests_for_the_same_seat_confirm_one_and_reject_the_rest_as_seat_taken()

@@ -34,6 +34,10 @@ public sealed class QueueDrainer(
     {
         var bookings = services.GetRequiredService<QueuedBookings>();
         var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
+        if (await queue.IsPausedAsync())
+        {
+            return TimeSpan.FromMilliseconds(100);
+        }
         var events = await queue.ActiveEventsAsync();
         var answered = 0;
         foreach (var eventId in events)

@@ -10,6 +10,8 @@ internal sealed class EventlyApp(LocalApp local) : IAsyncDisposable
 
     public ValueTask<string?> DatabaseConnectionStringAsync() => local.App.GetConnectionStringAsync("evently");
 
+    public ValueTask<string?> RedisConnectionStringAsync() => local.App.GetConnectionStringAsync("redis");
+
     public static async Task<EventlyApp> StartAsync()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));

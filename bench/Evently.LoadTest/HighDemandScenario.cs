@@ -10,7 +10,7 @@ namespace Evently.LoadTest;
 
 internal sealed record HighDemandResult(
     int Requests, int Accepted, IReadOnlyDictionary<int, int> OtherStatuses, double IntakeSeconds, double IntakeP50Ms, double IntakeP99Ms,
-    double SecondsToLastAnswer, double SecondsToLastConfirmation, long Confirmed, long Rejected, long Booked, int Capacity)
+    double SecondsToLastAnswer, double SecondsToLastConfirmation, long Confirmed, long Rejected, long Booked, int Capacity, bool DrainHeld)
 {
     public double IntakeRate => Accepted / IntakeSeconds;
     public double ConfirmationRate => Confirmed / SecondsToLastConfirmation;
@@ -28,15 +28,27 @@ internal static class HighDemandScenario
     public const string SigningKey = "evently-load-benchmark-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
     private const int Users = 10_000;
 
-    public static async Task<HighDemandResult> RunAsync(EventlyApi api, string connectionString, int clients, int requests, int capacity)
+    /// <param name="drainHeld">
+    /// Hold the worker's drain (BookingQueue.PauseAsync) until every request is in: the intake and the drain
+    /// are then measured one at a time, each with the machine to itself. Otherwise both run at once.
+    /// </param>
+    public static async Task<HighDemandResult> RunAsync(EventlyApi api, string connectionString, string redisConnectionString,
+        int clients, int requests, int capacity, bool drainHeld)
     {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisConnectionString);
+        var queue = new Evently.Domain.Bookings.BookingQueue(redis, TimeProvider.System);
         var adminToken = await api.LoginAsync("admin@evently.local", "evently-admin-dev");
         var startsAt = DateTimeOffset.UtcNow.AddDays(30);
         var evt = await api.CreateEventAsync(adminToken, new CreateEventRequest("Load test: the on-sale", "High-demand benchmark.",
             "Benchmark Arena", startsAt, startsAt.AddHours(3), capacity, HighDemand: true));
         var tokens = await SeedUsersAsync(connectionString);
 
-        Console.WriteLine($"Running the on-sale: {requests:N0} requests from {clients} clients ({Users:N0} users) for {capacity:N0} tickets");
+        Console.WriteLine($"Running the on-sale: {requests:N0} requests from {clients} clients ({Users:N0} users) for {capacity:N0} tickets"
+            + (drainHeld ? ", drain held until the intake is done" : ", intake and drain at once"));
+        if (drainHeld)
+        {
+            await queue.PauseAsync();
+        }
         var next = -1;
         var samples = new ConcurrentBag<(int Status, double Ms)>();
         var clock = Stopwatch.StartNew();
@@ -55,14 +67,20 @@ internal static class HighDemandScenario
         })));
         var intakeSeconds = clock.Elapsed.TotalSeconds;
         Volatile.Write(ref intakeDone, true);
+        var drainStart = 0.0;
+        if (drainHeld)
+        {
+            drainStart = clock.Elapsed.TotalSeconds;
+            await queue.ResumeAsync();
+        }
         var (answered, lastConfirmation, lastAnswer, booked) = await watch;
         var accepted = samples.Count(s => s.Status == 202);
 
         var latencies = samples.Where(s => s.Status == 202).Select(s => s.Ms).Order().ToArray();
         return new HighDemandResult(requests, accepted,
             samples.Where(s => s.Status != 202).CountBy(s => s.Status).ToDictionary(), intakeSeconds,
-            Percentile(latencies, 0.50), Percentile(latencies, 0.99), lastAnswer, lastConfirmation ?? lastAnswer,
-            answered.Confirmed, answered.Rejected, booked, capacity);
+            Percentile(latencies, 0.50), Percentile(latencies, 0.99), lastAnswer - drainStart, (lastConfirmation ?? lastAnswer) - drainStart,
+            answered.Confirmed, answered.Rejected, booked, capacity, drainHeld);
     }
 
     // Polls the answers until every accepted request has one (the total is known once the intake is done).
