@@ -124,7 +124,13 @@ public static class BookingsApi
             return TypedResults.Accepted($"/api/bookings/requests/{requestId}", new BookingRequestResponse(
                 requestId, command.EventId, BookingRules.Tickets(command), BookingRequestStatus.Queued, position, null, null));
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (ex is TimeoutException)
+        {
+            // The script may have run before the answer was lost: only the same Idempotency-Key can tell.
+            return Problems.Unavailable("The booking queue did not answer in time; the request may or may not have been queued. " +
+                "Repeat it with the same Idempotency-Key to find out, without queuing it twice.");
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
         {
             return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; nothing was queued.");
         }

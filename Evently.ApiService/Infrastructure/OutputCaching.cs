@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
+using Evently.Domain.Events;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -91,7 +92,7 @@ public sealed class OutputCacheTestingOptions
 /// <summary>The events' cache generation: read by every cached request, incremented by every change.</summary>
 public sealed class EventCache(IConnectionMultiplexer redis, ILogger<EventCache> logger)
 {
-    private static readonly RedisKey GenerationKey = "evently:events:generation";
+    private static readonly RedisKey GenerationKey = EventReadsGeneration.Key;
 
     /// <returns>The current generation, or null when Redis cannot say (the request then bypasses the cache).</returns>
     public async ValueTask<long?> GenerationAsync()
@@ -111,14 +112,10 @@ public sealed class EventCache(IConnectionMultiplexer redis, ILogger<EventCache>
     // Not cancellable: the write has committed, so the eviction must happen even if the client has gone.
     public async ValueTask InvalidateAsync()
     {
-        try
-        {
-            await redis.GetDatabase().StringIncrementAsync(GenerationKey);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        if (!await EventReadsGeneration.TryIncrementAsync(redis))
         {
             // Entries expire on their own within the policy's 30 seconds.
-            logger.LogWarning(ex, "Evicting the event cache failed");
+            logger.LogWarning("Evicting the event cache failed");
         }
     }
 }

@@ -79,13 +79,14 @@ public static class WaitlistApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> LeaveWaitlist(
-        long id, ClaimsPrincipal user, WaitlistService waitlist, WorkerNudge nudge, CancellationToken cancellationToken)
+        long id, ClaimsPrincipal user, WaitlistService waitlist, WorkerNudge nudge, EventCache cache, CancellationToken cancellationToken)
     {
         var result = await waitlist.LeaveAsync(id, user.UserId(), cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);
         }
+        await cache.InvalidateAsync();
         await nudge.WakeAsync();
         return TypedResults.NoContent();
     }

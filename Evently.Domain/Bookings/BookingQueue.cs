@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Evently.Domain.Common;
+using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
 using StackExchange.Redis;
 
@@ -118,12 +119,15 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         (await redis.GetDatabase().SetMembersAsync(ActiveEvents)).Select(v => (long)v).ToList();
 
     /// <summary>Takes (or renews) the right to drain an event's stream: one worker per event keeps its order.</summary>
-    public async Task<bool> TryLeaseAsync(long eventId, string worker, TimeSpan lifetime)
-    {
-        var db = redis.GetDatabase();
-        return await db.StringSetAsync(Lease(eventId), worker, lifetime, When.NotExists)
-            || ((string?)await db.StringGetAsync(Lease(eventId)) == worker && await db.KeyExpireAsync(Lease(eventId), lifetime));
-    }
+    public async Task<bool> TryLeaseAsync(long eventId, string worker, TimeSpan lifetime) =>
+        (long)(await LeaseScript.EvaluateAsync(redis.GetDatabase(), [Lease(eventId)], [worker, (long)lifetime.TotalMilliseconds])) == 1;
+
+    // Take the lease if free, or renew it if it is this worker's: one step, so it is never renewed for another.
+    private static readonly RedisScript LeaseScript = new("""
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+        return 0
+        """);
 
     /// <summary>
     /// The next requests of the event, oldest first: first those a dead worker took and never answered
@@ -184,7 +188,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         "if redis.call('XLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end return 1",
         [Stream(eventId), ActiveEvents], [eventId]);
 
-    // KEYS: stream, answered, active events. ARGV: event id, highest sequence answered, lifetime of an answer
+    // KEYS: stream, answered, active events, event reads' generation. ARGV: event id, highest sequence answered, lifetime of an answer
     // (seconds), then six values per request: entry id, request id, user, quantity, status, booking id or reason.
     // A request still 'queued' gives its user's tickets back once; a second run for the same answers changes nothing.
     private static readonly RedisScript AcknowledgeScript = new("""
@@ -205,6 +209,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         local answered = tonumber(redis.call('GET', KEYS[2]) or '0')
         if tonumber(ARGV[2]) > answered then redis.call('SET', KEYS[2], ARGV[2]) end
         if redis.call('XLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
+        redis.call('INCR', KEYS[4])
         return 1
         """);
 
@@ -225,6 +230,8 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             args.AddRange([entryId, answer.Request.RequestId, answer.Request.UserId, answer.Request.Quantity,
                 confirmed ? "confirmed" : "rejected", confirmed ? answer.BookingId!.Value : answer.Reason]);
         }
-        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(), [Stream(eventId), Answered(eventId), ActiveEvents], args.ToArray());
+        // The batch's bookings change the event's counts: the script also evicts cached event reads.
+        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(),
+            [Stream(eventId), Answered(eventId), ActiveEvents, EventReadsGeneration.Key], args.ToArray());
     }
 }

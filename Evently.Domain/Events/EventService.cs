@@ -1,6 +1,7 @@
 using Evently.Domain.Common;
 using Evently.Domain.Infrastructure;
 using Evently.Domain.Notifications;
+using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Events;
@@ -147,6 +148,22 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
             foreach (var userId in bookings.Select(b => b.UserId).Distinct())
             {
                 db.Notify(userId, NotificationKinds.EventCancelled, id, $"{eventName} has been cancelled; your booking is cancelled too.", now);
+            }
+
+            // The line closes in the same transaction: Held is 0 now, so no offer may stay open to be expired,
+            // given up or claimed against it.
+            var waiting = await db.WaitlistEntries
+                .Where(w => w.EventId == id && (w.Status == WaitlistStatus.Waiting || w.Status == WaitlistStatus.Offered))
+                .Select(w => w.UserId).ToListAsync(ct);
+            await db.WaitlistEntries
+                .Where(w => w.EventId == id && (w.Status == WaitlistStatus.Waiting || w.Status == WaitlistStatus.Offered))
+                .ExecuteUpdateAsync(w => w
+                    .SetProperty(x => x.Status, WaitlistStatus.Expired)
+                    .SetProperty(x => x.Active, (bool?)null)
+                    .SetProperty(x => x.HeldSeatIds, (string?)null), ct);
+            foreach (var userId in waiting.Distinct())
+            {
+                db.Notify(userId, NotificationKinds.EventCancelled, id, $"{eventName} has been cancelled; you are no longer on its waitlist.", now);
             }
             db.OutboxMessages.Add(new OutboxMessage { Kind = OutboxKinds.EventCancelled, EventId = id, CreatedAt = now });
             await db.SaveChangesAsync(ct);

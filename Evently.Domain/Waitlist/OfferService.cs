@@ -38,14 +38,10 @@ public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider,
             $"outbox {message.Kind}", ActivityKind.Consumer, message.TraceParent ?? default(string));
         activity?.SetTag("evently.event_id", message.EventId);
         var now = timeProvider.UtcNow();
-        switch (message.Kind)
+        // An event's cancel closes its line itself (EventService.CancelAsync); its row needs nothing more here.
+        if (message.Kind is OutboxKinds.TicketsFreed or OutboxKinds.OfferExpired)
         {
-            case OutboxKinds.TicketsFreed or OutboxKinds.OfferExpired:
-                await OfferFreeTicketsAsync(message.EventId, now, ct);
-                break;
-            case OutboxKinds.EventCancelled:
-                await CloseLineAsync(message.EventId, now, ct);
-                break;
+            await OfferFreeTicketsAsync(message.EventId, now, ct);
         }
 
         message.ProcessedAt = now;
@@ -99,22 +95,6 @@ public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider,
         if (offered)
         {
             evt.Version++;
-        }
-    }
-
-    // The event was cancelled: nobody's turn will come. Its cancel has already released every hold.
-    private async Task CloseLineAsync(long eventId, DateTime now, CancellationToken ct)
-    {
-        var name = await db.Events.Where(e => e.Id == eventId).Select(e => e.Name).SingleAsync(ct);
-        var open = await db.WaitlistEntries
-            .Where(w => w.EventId == eventId && (w.Status == WaitlistStatus.Waiting || w.Status == WaitlistStatus.Offered))
-            .ToListAsync(ct);
-        foreach (var entry in open)
-        {
-            entry.Status = WaitlistStatus.Expired;
-            entry.Active = null;
-            db.Notify(entry.UserId, NotificationKinds.EventCancelled, eventId,
-                $"{name} has been cancelled; you are no longer on its waitlist.", now);
         }
     }
 

@@ -43,6 +43,7 @@ public sealed class HighDemandQueueTests(EventlyAppFixture fixture)
     {
         var evt = await HighDemandEventAsync(capacity: 30);
         var users = (await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => fixture.NewUserAsync()))).ToList();
+        Assert.Equal(0, (await fixture.ReadEventAsync(evt.Id)).Booked); // cached now: the worker's bookings must evict it
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => users[i % 20].BookAsync(evt.Id, 1)));
         var queued = await Task.WhenAll(responses.Select(QueuedAsync));
@@ -62,6 +63,7 @@ public sealed class HighDemandQueueTests(EventlyAppFixture fixture)
             }
         }
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 30);
+        Assert.Equal((30, 0), ((await fixture.ReadEventAsync(evt.Id)).Booked, (await fixture.ReadEventAsync(evt.Id)).Available));
         await using var db = fixture.CreateDbContext();
         Assert.Equal(100, await db.BookingRequests.CountAsync(r => r.EventId == evt.Id));
         Assert.Contains(await users[0].NotificationsAsync(), n => n.Kind is "booking-confirmed" or "booking-rejected");

@@ -161,6 +161,31 @@ public sealed class WaitlistTests(EventlyAppFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Cancelling_an_event_closes_its_line_and_its_open_offers_at_once()
+    {
+        using var admin = await fixture.AdminAsync();
+        var (evt, holder, booking) = await SoldOutEventAsync(admin, capacity: 2);
+        using var _ = holder;
+        using var offered = await fixture.NewUserAsync();
+        using var waiting = await fixture.NewUserAsync();
+        var offeredEntry = await offered.JoinWaitlistAsync(evt.Id, 2).JoinedAsync();
+        var waitingEntry = await waiting.JoinWaitlistAsync(evt.Id, 1).JoinedAsync();
+        await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}");
+        await WaitlistTestApi.EventuallyAsync(async () => (await offered.EntryAsync(offeredEntry.Id)).Status == "offered", OfferLatencyBound, "the offer");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+
+        Assert.Equal("expired", (await offered.EntryAsync(offeredEntry.Id)).Status);
+        Assert.Equal("expired", (await waiting.EntryAsync(waitingEntry.Id)).Status);
+        Assert.Contains(await waiting.NotificationsAsync(), n => n.Kind == "event-cancelled" && n.EventId == evt.Id);
+        // Nothing is left to give back: leaving or claiming is refused, not a 500.
+        Assert.Equal("not-waiting", (await (await offered.Http.DeleteAsync($"/api/waitlist/{offeredEntry.Id}")).ReadProblemAsync(HttpStatusCode.Conflict)).Code());
+        await (await offered.Http.PostAsync($"/api/waitlist/{offeredEntry.Id}/claim", null)).ReadProblemAsync(HttpStatusCode.NotFound);
+        await using var db = fixture.CreateDbContext();
+        Assert.Equal((0, 0), await db.Events.Where(e => e.Id == evt.Id).Select(e => ValueTuple.Create(e.Booked, e.Held)).SingleAsync());
+    }
+
+    [Fact]
     public async Task An_admin_moving_an_event_tells_its_holders()
     {
         using var admin = await fixture.AdminAsync();

@@ -40,23 +40,26 @@ public sealed class QueueDrainer(
         }
         var events = await queue.ActiveEventsAsync();
         var answered = 0;
+        // One batch per event per pass: two on-sales at once both move.
         foreach (var eventId in events)
         {
-            while (!cancellationToken.IsCancellationRequested && await queue.TryLeaseAsync(eventId, _consumer, lease))
+            if (cancellationToken.IsCancellationRequested || !await queue.TryLeaseAsync(eventId, _consumer, lease))
             {
-                var batch = await queue.ReadAsync(eventId, _consumer, options.Value.BatchSize, lease);
-                if (batch.Count == 0)
-                {
-                    await queue.RetireIfEmptyAsync(eventId);
-                    break;
-                }
-                await AnswerAsync(bookings, eventId, batch, cancellationToken);
-                answered += batch.Count;
+                continue;
             }
+            var batch = await queue.ReadAsync(eventId, _consumer, options.Value.BatchSize, lease);
+            if (batch.Count == 0)
+            {
+                await queue.RetireIfEmptyAsync(eventId);
+                continue;
+            }
+            await AnswerAsync(bookings, eventId, batch, cancellationToken);
+            answered += batch.Count;
         }
         if (answered > 0)
         {
             Signal.Wake();
+            return TimeSpan.Zero;
         }
         // While any stream is active (perhaps leased by another worker), look again soon.
         return events.Count > 0 ? TimeSpan.FromMilliseconds(20) : LongestSleep;

@@ -17,9 +17,10 @@ public abstract class WorkerLoop(IServiceScopeFactory scopes, WorkSignal signal,
 
     /// <summary>
     /// Repeats a step that handles one unit of work (one transaction) until it finds none, then wakes the
-    /// other loops if it did anything: an offer made is a mail to send and an expiry to watch.
+    /// other loops if it did anything (an offer made is a mail to send and an expiry to watch).
     /// </summary>
-    protected async Task RepeatUntilDoneAsync(Func<CancellationToken, Task<bool>> step, CancellationToken cancellationToken)
+    /// <returns>Whether any step did work.</returns>
+    protected async Task<bool> RepeatUntilDoneAsync(Func<CancellationToken, Task<bool>> step, CancellationToken cancellationToken)
     {
         var done = 0;
         while (!cancellationToken.IsCancellationRequested && await step(cancellationToken))
@@ -30,6 +31,7 @@ public abstract class WorkerLoop(IServiceScopeFactory scopes, WorkSignal signal,
         {
             signal.Wake();
         }
+        return done > 0;
     }
 
     /// <returns>How long the loop may sleep before the next pass, at most.</returns>

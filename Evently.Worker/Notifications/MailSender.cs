@@ -85,12 +85,12 @@ public sealed class MailSender(
             catch (Exception ex) when (IsUnreachable(ex))
             {
                 logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
-                await queue.MarkSentAsync(sent, ct);
+                await queue.MarkSentAsync(sent, CancellationToken.None);
                 await DeferAllAsync(queue, batch[i..], ct);
                 return false;
             }
         }
-        await queue.MarkSentAsync(sent, ct);
+        await queue.MarkSentAsync(sent, CancellationToken.None);
         await client.DisconnectAsync(quit: true, ct);
         return true;
     }

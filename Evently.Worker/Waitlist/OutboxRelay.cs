@@ -1,4 +1,6 @@
+using Evently.Domain.Events;
 using Evently.Domain.Waitlist;
+using StackExchange.Redis;
 using Evently.Worker.Infrastructure;
 
 namespace Evently.Worker.Waitlist;
@@ -9,7 +11,11 @@ public sealed class OutboxRelay(IServiceScopeFactory scopes, WorkSignal signal, 
 {
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        await RepeatUntilDoneAsync(services.GetRequiredService<OfferService>().ProcessNextOutboxMessageAsync, cancellationToken);
+        if (await RepeatUntilDoneAsync(services.GetRequiredService<OfferService>().ProcessNextOutboxMessageAsync, cancellationToken))
+        {
+            // Offers hold tickets: event reads must show it.
+            await EventReadsGeneration.TryIncrementAsync(services.GetRequiredService<IConnectionMultiplexer>());
+        }
         return LongestSleep;
     }
 }
