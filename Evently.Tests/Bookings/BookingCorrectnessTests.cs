@@ -78,7 +78,7 @@ public sealed class BookingCorrectnessTests(EventlyAppFixture fixture)
         for (var raise = 1; raise <= 25; raise++)
         {
             var capacity = 100_000 + raise;
-            var response = await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", ReplaceCapacity(body, capacity));
+            var response = await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "capacity", capacity));
             updates.Add(response.StatusCode);
         }
         await selling.CancelAsync();
@@ -168,23 +168,12 @@ public sealed class BookingCorrectnessTests(EventlyAppFixture fixture)
         var slowRead = fixture.Api.SendAsync(slow);
         await Task.Delay(400);
         var renamed = $"After {Guid.NewGuid():N}";
-        var update = await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", ReplaceName(body, renamed));
+        var update = await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "name", renamed));
         Assert.Equal(HttpStatusCode.OK, update.StatusCode);
         var stale = (await (await slowRead).Content.ReadFromJsonAsync<EventDto>())!;
 
         Assert.StartsWith("Before", stale.Name);
         Assert.Equal(renamed, (await fixture.ReadEventAsync(evt.Id)).Name);
         Assert.Equal(renamed, (await fixture.ReadEventAsync(evt.Id)).Name);
-    }
-
-    private static Dictionary<string, object?> ReplaceCapacity(object body, int capacity) => Replace(body, "capacity", capacity);
-
-    private static Dictionary<string, object?> ReplaceName(object body, string name) => Replace(body, "name", name);
-
-    private static Dictionary<string, object?> Replace(object body, string property, object value)
-    {
-        var copy = body.GetType().GetProperties().ToDictionary(p => p.Name, p => p.GetValue(body));
-        copy[property] = value;
-        return copy;
     }
 }

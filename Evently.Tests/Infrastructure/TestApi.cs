@@ -62,6 +62,14 @@ public static class TestApi
         };
     }
 
+    /// <summary>A copy of an event body (from <see cref="NewEventBody"/>) with one property changed, for PUT.</summary>
+    public static Dictionary<string, object?> With(object body, string property, object value)
+    {
+        var copy = body.GetType().GetProperties().ToDictionary(p => p.Name, p => p.GetValue(body));
+        copy[property] = value;
+        return copy;
+    }
+
     public static async Task<EventDto> CreateEventAsync(this Caller admin, object body)
     {
         var response = await admin.Http.PostAsJsonAsync("/api/events", body);

@@ -194,8 +194,7 @@ public sealed class WaitlistTests(EventlyAppFixture fixture, ITestOutputHelper o
         using var holder = await fixture.NewUserAsync();
         await holder.BookAsync(evt.Id, 1).BookedAsync();
 
-        var moved = body.GetType().GetProperties().ToDictionary(p => p.Name, p => p.GetValue(body));
-        moved["venue"] = "The Other Hall";
+        var moved = TestApi.With(body, "venue", "The Other Hall");
         Assert.Equal(HttpStatusCode.OK, (await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", moved)).StatusCode);
 
         var changed = Assert.Single(await holder.NotificationsAsync(), n => n.Kind == "event-changed");
