@@ -147,7 +147,8 @@ public sealed class BookingCorrectnessTests(EventlyAppFixture fixture)
         proxy.CutReplyToNext("START TRANSACTION");
         var result = await bookings.BookAsync(new BookingCommand(user.User.Id, evt.Id, 2, null, null), CancellationToken.None);
 
-        Assert.True(proxy.Cut.IsCompleted, "the reply to the booking's batch was lost");
+        Assert.True(proxy.Cut.IsCompleted,
+            $"the reply to the booking's batch was lost (the booking answered {(result.Succeeded ? "a booking" : result.Error!.Code)})");
         Assert.True(result.Succeeded, result.Error?.Message);
         await using var check = fixture.CreateDbContext();
         var made = await check.Bookings.Where(b => b.EventId == evt.Id).ToListAsync();

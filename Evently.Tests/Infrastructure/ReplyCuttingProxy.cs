@@ -58,14 +58,18 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
         var toServer = Task.Run(async () =>
         {
             var buffer = new byte[64 * 1024];
+            // The end of the previous read, so that a marker split across two reads is still seen.
+            var tail = Array.Empty<byte>();
             int read;
             while ((read = await client.GetStream().ReadAsync(buffer, _stop.Token)) > 0)
             {
-                if (Volatile.Read(ref _marker) is { } marker && buffer.AsSpan(0, read).IndexOf(marker) >= 0
+                var seen = tail.Concat(buffer.Take(read)).ToArray();
+                if (Volatile.Read(ref _marker) is { } marker && seen.AsSpan().IndexOf(marker) >= 0
                     && Interlocked.CompareExchange(ref _marker, null, marker) == marker)
                 {
-                    cutting = true;
+                    Volatile.Write(ref cutting, true);
                 }
+                tail = seen.TakeLast(64).ToArray();
                 await server.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         });
@@ -76,7 +80,7 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
             int read;
             while ((read = await server.GetStream().ReadAsync(buffer, _stop.Token)) > 0)
             {
-                if (!cutting)
+                if (!Volatile.Read(ref cutting))
                 {
                     await client.GetStream().WriteAsync(buffer.AsMemory(0, read), _stop.Token);
                     continue;
