@@ -16,7 +16,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddEventlyDbContext();
-        builder.AddRedisClient("redis");
+        builder.AddRedisClient(RedisConnection.Name, configureOptions: RedisConnection.Configure);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<EventService>();
         builder.Services.AddScoped<BookingService>();
@@ -25,13 +25,13 @@ public static class Extensions
         builder.Services.AddScoped<NotificationService>();
         builder.Services.AddSingleton<WaitlistMetrics>();
         builder.Services.AddSingleton<WorkerNudge>();
-        builder.Services.AddSingleton<EventFactsCache>();
         builder.Services.AddSingleton<BookingQueue>();
 
         builder.AddEventlyAuthentication();
         builder.AddEventlyForwardedHeaders();
         builder.AddEventlyRateLimiting();
-        builder.AddEventlyOutputCache();
+        builder.AddEventlyCaching();
+        builder.AddEventlyRequestDeadline();
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {

@@ -20,7 +20,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
-app.UseOutputCache();
+app.UseRequestTimeouts();
 
 app.MapOpenApi();
 app.MapScalarApiReference("/api-docs", options => options

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -48,6 +49,7 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(EventlyTelemetrySources))
             .WithTracing(tracing => tracing
+                .SetSampler(TraceSampler(builder))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(EventlyTelemetrySources)
                 .AddAspNetCoreInstrumentation(options =>
@@ -66,11 +68,49 @@ public static class Extensions
         return builder;
     }
 
+    // Every trace in development; in production 'Evently:Telemetry:TraceSampleRatio' (the AppHost's publish
+    // mode sets 0.1) keeps the exporter from costing every request. A request's trace follows its caller's choice.
+    private static Sampler TraceSampler(IHostApplicationBuilder builder)
+    {
+        var ratio = builder.Configuration.GetValue<double?>("Evently:Telemetry:TraceSampleRatio")
+            ?? (builder.Environment.IsDevelopment() ? 1.0 : 0.1);
+        return new ParentBasedSampler(ratio >= 1.0 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio));
+    }
+
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        // /health answers within 2 s whatever hangs: each check (they run at once) gets 1.5 s, then counts as failed.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
+        {
+            foreach (var registration in options.Registrations)
+            {
+                var check = registration.Factory;
+                registration.Timeout = HealthCheckBudget;
+                registration.Factory = services => new TimeBoxedHealthCheck(check(services), HealthCheckBudget);
+            }
+        });
         return builder;
+    }
+
+    private static readonly TimeSpan HealthCheckBudget = TimeSpan.FromSeconds(1.5);
+
+    // The health check service cancels a check at its timeout, but a check that ignores cancellation (a
+    // driver stuck on a socket) would still hold /health: this stops waiting for it.
+    private sealed class TimeBoxedHealthCheck(IHealthCheck inner, TimeSpan budget) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.CheckHealthAsync(context, cancellationToken).WaitAsync(budget, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return new HealthCheckResult(context.Registration.FailureStatus, $"No answer within {budget.TotalSeconds} s.");
+            }
+        }
     }
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

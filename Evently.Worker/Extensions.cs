@@ -15,7 +15,7 @@ public static class Extensions
     public static void AddWorkerServices(this IHostApplicationBuilder builder)
     {
         builder.AddEventlyDbContext();
-        builder.AddRedisClient("redis");
+        builder.AddRedisClient(RedisConnection.Name, configureOptions: RedisConnection.Configure);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<WaitlistOptions>().BindConfiguration(WaitlistOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<WaitlistMetrics>();

@@ -73,9 +73,9 @@ public static class BookingsApi
     {
         var command = new BookingCommand(user.UserId(), request.EventId ?? 0, request.Quantity, request.SeatIds, idempotencyKey);
         if (command.EventId > 0
-            && await services.Facts.GetAsync(command.EventId, services.Db, cancellationToken) is ({ HighDemand: true } facts, var redisUp))
+            && await services.Reads.FactsAsync(command.EventId, cancellationToken) is { HighDemand: true } facts)
         {
-            return await QueueAsync(command, facts, redisUp, services.Queue);
+            return await QueueAsync(command, facts, services.Queue);
         }
 
         var result = await services.Bookings.BookAsync(command, cancellationToken);
@@ -84,7 +84,6 @@ public static class BookingsApi
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
         }
 
-        await services.Cache.InvalidateAsync();
         var booking = result.Value!;
         return TypedResults.Created($"/api/bookings/{booking.Id}", BookingResponse.From(booking));
     }
@@ -92,7 +91,7 @@ public static class BookingsApi
     // The high-demand path: validated against the cached event facts and appended to the event's stream,
     // with no database read or write. The worker books it (or not) and answers exactly once.
     private static async Task<Results<Created<BookingResponse>, Accepted<BookingRequestResponse>, ValidationProblem, ProblemHttpResult>> QueueAsync(
-        BookingCommand command, EventFacts facts, bool redisUp, BookingQueue queue)
+        BookingCommand command, EventFacts facts, BookingQueue queue)
     {
         var refused = BookingRules.Validate(command)
             ?? (facts.Status == EventStatus.Cancelled ? BookingErrors.EventNotFound
@@ -104,7 +103,7 @@ public static class BookingsApi
         {
             return refused.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(refused);
         }
-        if (!redisUp)
+        if (!queue.IsAvailable)
         {
             return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; nothing was queued.");
         }
@@ -124,15 +123,11 @@ public static class BookingsApi
             return TypedResults.Accepted($"/api/bookings/requests/{requestId}", new BookingRequestResponse(
                 requestId, command.EventId, BookingRules.Tickets(command), BookingRequestStatus.Queued, position, null, null));
         }
-        catch (Exception ex) when (ex is TimeoutException)
+        catch (Exception ex) when (RedisConnection.IsOutage(ex))
         {
-            // The script may have run before the answer was lost: only the same Idempotency-Key can tell.
+            // The script may have run before the connection or its answer was lost: only the same Idempotency-Key can tell.
             return Problems.Unavailable("The booking queue did not answer in time; the request may or may not have been queued. " +
                 "Repeat it with the same Idempotency-Key to find out, without queuing it twice.");
-        }
-        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
-        {
-            return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; nothing was queued.");
         }
     }
 
@@ -208,7 +203,6 @@ public static class BookingsApi
             return Problems.From(result.Error!);
         }
 
-        await services.Cache.InvalidateAsync();
         await services.Nudge.WakeAsync();
         return TypedResults.NoContent();
     }
@@ -223,10 +217,9 @@ public static class BookingsApi
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
         }
 
-        await services.Cache.InvalidateAsync();
         return TypedResults.Ok(BookingResponse.From(result.Value!));
     }
 }
 
 public sealed record BookingServices(
-    BookingService Bookings, EventCache Cache, WorkerNudge Nudge, EventFactsCache Facts, BookingQueue Queue, EventlyDbContext Db);
+    BookingService Bookings, WorkerNudge Nudge, EventReads Reads, BookingQueue Queue, EventlyDbContext Db);

@@ -17,20 +17,19 @@ public static class EventsApi
         api.MapGet("/", ListEvents)
             .WithName("ListEvents")
             .WithSummary("List upcoming events")
-            .WithDescription("Scheduled events that have not started, soonest first. Cached for up to 30 s, evicted on every change.")
-            .CacheOutput(OutputCaching.EventsPolicy);
+            .WithDescription("Scheduled events that have not started, soonest first. Ticket counts may lag bookings by up to a second; admin changes show at once.");
 
         api.MapGet("/{id:long}", GetEvent)
             .WithName("GetEvent")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Get an event")
-            .CacheOutput(OutputCaching.EventsPolicy);
+            .WithDescription("Ticket counts may lag bookings by up to a second; admin changes show at once.");
 
         api.MapGet("/{id:long}/seats", GetSeats)
             .WithName("GetEventSeats")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("List an event's seats and their status")
-            .WithDescription("An event without seating answers an empty list.");
+            .WithDescription("An event without seating answers an empty list. Seat statuses may lag bookings by up to a second.");
 
         var admin = api.MapGroup("").RequireAuthorization(AuthExtensions.AdminPolicy);
 
@@ -56,60 +55,23 @@ public static class EventsApi
     }
 
     public static async Task<Results<Ok<PageResult<EventSummary>>, ValidationProblem>> ListEvents(
-        [AsParameters] PageRequest paging, [AsParameters] EventListQuery query, EventlyDbContext db,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+        [AsParameters] PageRequest paging, [AsParameters] EventListQuery query, EventReads reads, CancellationToken cancellationToken)
     {
         var errors = paging.Validate();
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
         }
-
-        var now = timeProvider.UtcNow();
-        var events = db.Events.AsNoTracking().Where(e => e.Status == EventStatus.Scheduled && e.StartsAt >= now);
-        if (!string.IsNullOrWhiteSpace(query.Q))
-        {
-            var text = query.Q.Trim();
-            events = events.Where(e => e.Name.Contains(text) || e.Venue.Contains(text));
-        }
-        if (query.From is { } from)
-        {
-            events = events.Where(e => e.StartsAt >= from.UtcDateTime);
-        }
-        if (query.To is { } to)
-        {
-            events = events.Where(e => e.StartsAt <= to.UtcDateTime);
-        }
-
-        var total = await events.CountAsync(cancellationToken);
-        var items = await events.OrderBy(e => e.StartsAt).ThenBy(e => e.Id)
-            .Skip(paging.Skip).Take(paging.Size)
-            .ToListAsync(cancellationToken);
-
-        return TypedResults.Ok(new PageResult<EventSummary>(items.Select(EventSummary.From).ToList(), paging.PageNumber, paging.Size, total));
+        return TypedResults.Ok(await reads.ListAsync(paging, query, cancellationToken));
     }
 
     public static async Task<Results<Ok<EventDetails>, ProblemHttpResult>> GetEvent(
-        long id, EventlyDbContext db, CancellationToken cancellationToken)
-    {
-        var evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, cancellationToken);
-        return evt is null ? Problems.From(EventErrors.NotFound) : TypedResults.Ok(EventDetails.From(evt));
-    }
+        long id, EventReads reads, CancellationToken cancellationToken) =>
+        await reads.GetAsync(id, cancellationToken) is { } evt ? TypedResults.Ok(evt) : Problems.From(EventErrors.NotFound);
 
     public static async Task<Results<Ok<List<SeatResponse>>, ProblemHttpResult>> GetSeats(
-        long id, EventlyDbContext db, CancellationToken cancellationToken)
-    {
-        if (!await db.Events.AnyAsync(e => e.Id == id, cancellationToken))
-        {
-            return Problems.From(EventErrors.NotFound);
-        }
-
-        var seats = await db.Seats.AsNoTracking().Where(s => s.EventId == id)
-            .InSeatOrder()
-            .Select(s => new SeatResponse(s.Id, s.Section, s.Row, s.Number, s.Status))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(seats);
-    }
+        long id, EventReads reads, CancellationToken cancellationToken) =>
+        await reads.SeatsAsync(id, cancellationToken) is { } seats ? TypedResults.Ok(seats) : Problems.From(EventErrors.NotFound);
 
     public static async Task<Results<Created<EventDetails>, ValidationProblem, ProblemHttpResult>> CreateEvent(
         CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)
@@ -125,7 +87,7 @@ public static class EventsApi
         {
             return Problems.From(result.Error!);
         }
-        await services.Cache.InvalidateAsync();
+        await services.Changes.AnnounceAsync();
         return TypedResults.Created($"/api/events/{result.Value!.Id}", EventDetails.From(result.Value));
     }
 
@@ -150,8 +112,7 @@ public static class EventsApi
         {
             return Problems.From(result.Error!);
         }
-        await services.Cache.InvalidateAsync();
-        await services.Facts.EvictAsync(id);
+        await services.Changes.AnnounceAsync();
         await services.Nudge.WakeAsync();
         return TypedResults.Ok(EventDetails.From(result.Value!));
     }
@@ -164,12 +125,11 @@ public static class EventsApi
         {
             return Problems.From(result.Error!);
         }
-        await services.Cache.InvalidateAsync();
-        await services.Facts.EvictAsync(id);
+        await services.Changes.AnnounceAsync();
         await services.Nudge.WakeAsync();
         return TypedResults.NoContent();
     }
 }
 
 public sealed record EventServices(
-    EventlyDbContext Db, EventService Events, EventCache Cache, EventFactsCache Facts, WorkerNudge Nudge, TimeProvider TimeProvider);
+    EventlyDbContext Db, EventService Events, EventChanges Changes, WorkerNudge Nudge, TimeProvider TimeProvider);

@@ -33,6 +33,13 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
             return await WriteAsync(context, StatusCodes.Status409Conflict, "concurrent-update", "Concurrent update",
                 "The data changed under this request; nothing was changed. Try again.");
         }
+        if (RequestDeadline.HasPassed(context) || exception is MySqlException { IsTransient: true })
+        {
+            logger.LogWarning(exception, "The database did not answer within the request's deadline");
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await RequestDeadline.WriteUnavailableAsync(context);
+            return true;
+        }
         if (exception is RetryLimitExceededException)
         {
             logger.LogError(exception, "The database stayed unavailable through every retry");

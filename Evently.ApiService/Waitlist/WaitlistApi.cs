@@ -79,14 +79,13 @@ public static class WaitlistApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> LeaveWaitlist(
-        long id, ClaimsPrincipal user, WaitlistService waitlist, WorkerNudge nudge, EventCache cache, CancellationToken cancellationToken)
+        long id, ClaimsPrincipal user, WaitlistService waitlist, WorkerNudge nudge, CancellationToken cancellationToken)
     {
         var result = await waitlist.LeaveAsync(id, user.UserId(), cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);
         }
-        await cache.InvalidateAsync();
         await nudge.WakeAsync();
         return TypedResults.NoContent();
     }
@@ -100,7 +99,6 @@ public static class WaitlistApi
         {
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
         }
-        await services.Cache.InvalidateAsync();
         var booking = result.Value!;
         return TypedResults.Created($"/api/bookings/{booking.Id}", BookingResponse.From(booking));
     }

@@ -36,6 +36,9 @@ public enum EnqueueOutcome
 /// </summary>
 public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider timeProvider)
 {
+    /// <summary>False while Redis is unreachable: nothing can be queued.</summary>
+    public bool IsAvailable => redis.IsConnected;
+
     public const int MaxQueuedTicketsPerUser = 10;
     public const string ConsumerGroup = "drainers";
     private const string ActiveEvents = "evently:queue:events";
@@ -188,7 +191,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         "if redis.call('XLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end return 1",
         [Stream(eventId), ActiveEvents], [eventId]);
 
-    // KEYS: stream, answered, active events, event reads' generation. ARGV: event id, highest sequence answered, lifetime of an answer
+    // KEYS: stream, answered, active events. ARGV: event id, highest sequence answered, lifetime of an answer
     // (seconds), then six values per request: entry id, request id, user, quantity, status, booking id or reason.
     // A request still 'queued' gives its user's tickets back once; a second run for the same answers changes nothing.
     private static readonly RedisScript AcknowledgeScript = new("""
@@ -209,7 +212,6 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         local answered = tonumber(redis.call('GET', KEYS[2]) or '0')
         if tonumber(ARGV[2]) > answered then redis.call('SET', KEYS[2], ARGV[2]) end
         if redis.call('XLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
-        redis.call('INCR', KEYS[4])
         return 1
         """);
 
@@ -230,8 +232,6 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             args.AddRange([entryId, answer.Request.RequestId, answer.Request.UserId, answer.Request.Quantity,
                 confirmed ? "confirmed" : "rejected", confirmed ? answer.BookingId!.Value : answer.Reason]);
         }
-        // The batch's bookings change the event's counts: the script also evicts cached event reads.
-        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(),
-            [Stream(eventId), Answered(eventId), ActiveEvents, EventReadsGeneration.Key], args.ToArray());
+        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(), [Stream(eventId), Answered(eventId), ActiveEvents], args.ToArray());
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MySqlConnector;
 
 namespace Evently.Domain.Infrastructure;
 
@@ -15,13 +16,34 @@ public static class DatabaseExtensions
     // MySqlConnector activity source (registered in ServiceDefaults).
     public static IHostApplicationBuilder AddEventlyDbContext(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionName)
-            ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionName} is not configured.");
+        var connectionString = WithBoundedWaits(builder.Configuration.GetConnectionString(ConnectionName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionName} is not configured."));
         var serverVersion = ResolveServerVersion(builder.Configuration, connectionString);
 
         builder.Services.AddDbContextPool<EventlyDbContext>(options => Configure(options, connectionString, serverVersion));
         builder.Services.AddHealthChecks().AddDbContextCheck<EventlyDbContext>("database");
         return builder;
+    }
+
+    // A database that hangs must not hang its callers: connecting gets 3 s, a statement 10 s, and a cancelled
+    // statement (a request past its deadline) 1 s to stop before its connection is closed. The connection
+    // string's own values win.
+    internal static string WithBoundedWaits(string connectionString)
+    {
+        var builder = new MySqlConnectionStringBuilder(connectionString);
+        if (!builder.ContainsKey("Connection Timeout") && !builder.ContainsKey("Connect Timeout"))
+        {
+            builder.ConnectionTimeout = 3;
+        }
+        if (!builder.ContainsKey("Default Command Timeout"))
+        {
+            builder.DefaultCommandTimeout = 10;
+        }
+        if (!builder.ContainsKey("Cancellation Timeout"))
+        {
+            builder.CancellationTimeout = 1;
+        }
+        return builder.ConnectionString;
     }
 
     public static void Configure(DbContextOptionsBuilder options, string connectionString, ServerVersion serverVersion) =>

@@ -6,12 +6,13 @@ using MySqlConnector;
 namespace Evently.Domain.Infrastructure;
 
 /// <summary>
-/// Pomelo's retries on transient MySQL errors, plus a connection lost mid-statement: the outcome is then
-/// unknown (the server may have committed before the reply was lost), so the operation is retried after
-/// its verification, which asks the database what happened (see BookingService.VerifyBookedAsync).
+/// Pomelo's retries on transient MySQL errors (three, within about two seconds, so that a request still
+/// answers within its deadline), plus a connection lost mid-statement: the outcome is then unknown (the
+/// server may have committed before the reply was lost), so the operation is retried after its
+/// verification, which asks the database what happened (see BookingService.VerifyBookedAsync).
 /// </summary>
 public sealed class EventlyExecutionStrategy(ExecutionStrategyDependencies dependencies)
-    : MySqlRetryingExecutionStrategy(dependencies, maxRetryCount: 5, maxRetryDelay: TimeSpan.FromSeconds(2), errorNumbersToAdd: null)
+    : MySqlRetryingExecutionStrategy(dependencies, maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorNumbersToAdd: null)
 {
     protected override bool ShouldRetryOn(Exception exception) =>
         base.ShouldRetryOn(exception) || IsLostConnection(exception);

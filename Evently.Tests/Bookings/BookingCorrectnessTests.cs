@@ -1,4 +1,4 @@
-using Evently.ApiService.Infrastructure;
+using Evently.ApiService.Events;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
 using Evently.Domain.Waitlist;
@@ -163,7 +163,7 @@ public sealed class BookingCorrectnessTests(EventlyAppFixture fixture)
         var body = TestApi.NewEventBody(name: $"Before {Guid.NewGuid():N}");
         var evt = await admin.CreateEventAsync(body);
         using var slow = new HttpRequestMessage(HttpMethod.Get, $"/api/events/{evt.Id}");
-        slow.Headers.Add(OutputCacheTestingOptions.DelayHeader, "1500");
+        slow.Headers.Add(EventReadsTestingOptions.DelayHeader, "1500");
 
         // The slow read takes its copy from the database, then the change commits, then the copy is stored.
         var slowRead = fixture.Api.SendAsync(slow);

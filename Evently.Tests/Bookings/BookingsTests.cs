@@ -21,7 +21,7 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
         using var admin = await fixture.AdminAsync();
         using var user = await fixture.NewUserAsync();
         var evt = await admin.CreateEventAsync(capacity: 10);
-        await fixture.ReadEventAsync(evt.Id); // cached now: the booking must evict it
+        await fixture.ReadEventAsync(evt.Id); // cached now: the count must still show within a second
 
         var response = await user.BookAsync(evt.Id, 3);
 
@@ -31,7 +31,7 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
         Assert.Equal((evt.Id, evt.Name, 3, "confirmed"), (booking.EventId, booking.EventName, booking.Quantity, booking.Status));
         Assert.Empty(booking.Seats);
         Assert.Null(booking.CancelledAt);
-        var after = await fixture.ReadEventAsync(evt.Id);
+        var after = await fixture.ReadEventOnceFreshAsync(evt.Id, e => e.Booked == 3);
         Assert.Equal((3, 7), (after.Booked, after.Available));
     }
 
@@ -47,10 +47,10 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
         Assert.Equal(2, booking.Quantity);
         Assert.Equal([seats[0].Id, seats[6].Id], booking.Seats.Select(s => s.Id).Order());
         Assert.Equal(("Stalls", "A", 1), (booking.Seats[0].Section, booking.Seats[0].Row, booking.Seats[0].Number));
-        var after = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{evt.Id}/seats"))!;
+        var after = await fixture.ReadSeatsOnceFreshAsync(evt.Id, all => all.Count(s => s.Status == "booked") == 2);
         Assert.Equal(["booked", "booked"], after.Where(s => s.Id == seats[0].Id || s.Id == seats[6].Id).Select(s => s.Status));
         Assert.Equal(8, after.Count(s => s.Status == "available"));
-        Assert.Equal(2, (await fixture.ReadEventAsync(evt.Id)).Booked);
+        await fixture.ReadEventOnceFreshAsync(evt.Id, e => e.Booked == 2);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
     }
 
     [Fact]
-    public async Task Cancelling_returns_tickets_and_seats_at_once_and_records_the_freed_tickets()
+    public async Task Cancelling_returns_tickets_and_seats_within_a_second_and_records_the_freed_tickets()
     {
         using var admin = await fixture.AdminAsync();
         using var owner = await fixture.NewUserAsync();
@@ -190,9 +190,8 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
         Assert.Equal("cancelled", cancelled.Status);
         Assert.NotNull(cancelled.CancelledAt);
         Assert.Equal(2, cancelled.Seats.Count);
-        Assert.Equal(0, (await fixture.ReadEventAsync(evt.Id)).Booked);
-        var seatsAfter = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{evt.Id}/seats"))!;
-        Assert.All(seatsAfter, s => Assert.Equal("available", s.Status));
+        await fixture.ReadEventOnceFreshAsync(evt.Id, e => e.Booked == 0);
+        await fixture.ReadSeatsOnceFreshAsync(evt.Id, all => all.All(s => s.Status == "available"));
         await using (var db = fixture.CreateDbContext())
         {
             var freed = await db.OutboxMessages.Where(m => m.EventId == evt.Id && m.Kind == OutboxKinds.TicketsFreed).ToListAsync();
@@ -263,7 +262,7 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
         var notMine = await other.Http.PostAsJsonAsync($"/api/bookings/{booking.Id}/seats", new { seatIds = new[] { seats[2].Id, seats[3].Id } });
         await notMine.ReadProblemAsync(HttpStatusCode.NotFound);
 
-        var status = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{evt.Id}/seats"))!
+        var status = (await fixture.ReadSeatsOnceFreshAsync(evt.Id, all => all.Single(s => s.Id == seats[5].Id).Status == "booked"))
             .Where(s => s.Status == "booked").Select(s => s.Id).Order();
         Assert.Equal(new[] { seats[1].Id, seats[5].Id, seats[9].Id }.Order(), status);
         Assert.Equal(3, (await fixture.ReadEventAsync(evt.Id)).Booked);

@@ -132,4 +132,30 @@ public static class BookingTestApi
 
     public static async Task<EventDto> ReadEventAsync(this EventlyAppFixture fixture, long id) =>
         (await fixture.Api.GetFromJsonAsync<EventDto>($"/api/events/{id}"))!;
+
+    /// <summary>Counts and seat statuses in event reads may lag bookings by up to a second (API.md, "Freshness").</summary>
+    public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
+
+    /// <summary>Reads the event until it shows what a booking or cancel did, failing if that takes longer than <see cref="Freshness"/>.</summary>
+    public static Task<EventDto> ReadEventOnceFreshAsync(this EventlyAppFixture fixture, long id, Func<EventDto, bool> shows) =>
+        ReadUntilAsync(() => fixture.ReadEventAsync(id), shows, $"event {id}");
+
+    /// <summary>Reads the event's seats until they show what a booking or cancel did, within <see cref="Freshness"/>.</summary>
+    public static Task<List<SeatDto>> ReadSeatsOnceFreshAsync(this EventlyAppFixture fixture, long id, Func<List<SeatDto>, bool> shows) =>
+        ReadUntilAsync(async () => (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{id}/seats"))!, shows, $"the seats of event {id}");
+
+    private static async Task<T> ReadUntilAsync<T>(Func<Task<T>> read, Func<T, bool> shows, string what)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var value = await read();
+            if (shows(value))
+            {
+                return value;
+            }
+            Assert.True(watch.Elapsed < Freshness, $"{what} did not show the change within {Freshness.TotalSeconds} s");
+            await Task.Delay(20);
+        }
+    }
 }

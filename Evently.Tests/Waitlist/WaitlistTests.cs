@@ -127,8 +127,7 @@ public sealed class WaitlistTests(EventlyAppFixture fixture, ITestOutputHelper o
         await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}");
         await WaitlistTestApi.EventuallyAsync(async () => (await waiter.EntryAsync(entry.Id)).Status == "offered", OfferLatencyBound, "the offer");
 
-        var seats = (await fixture.Api.GetFromJsonAsync<List<SeatDto>>($"/api/events/{evt.Id}/seats"))!;
-        Assert.Equal(2, seats.Count(s => s.Status == "held"));
+        var seats = await fixture.ReadSeatsOnceFreshAsync(evt.Id, all => all.Count(s => s.Status == "held") == 2);
         var claimed = (await (await waiter.Http.PostAsync($"/api/waitlist/{entry.Id}/claim", null)).Content.ReadFromJsonAsync<BookingDto>())!;
         var heldIds = seats.Where(s => s.Status == "held").Select(s => s.Id).Order();
         Assert.Equal(heldIds, claimed.Seats.Select(s => s.Id).Order());

@@ -1,6 +1,4 @@
-using Evently.Domain.Events;
 using Evently.Domain.Waitlist;
-using StackExchange.Redis;
 using Evently.Worker.Infrastructure;
 
 namespace Evently.Worker.Waitlist;
@@ -14,10 +12,7 @@ public sealed class OfferExpirer(IServiceScopeFactory scopes, WorkSignal signal,
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var offers = services.GetRequiredService<OfferService>();
-        if (await RepeatUntilDoneAsync(offers.ExpireNextOfferAsync, cancellationToken))
-        {
-            await EventReadsGeneration.TryIncrementAsync(services.GetRequiredService<IConnectionMultiplexer>());
-        }
+        await RepeatUntilDoneAsync(offers.ExpireNextOfferAsync, cancellationToken);
         return await offers.NextExpiryAsync(cancellationToken) is { } next
             ? next - timeProvider.GetUtcNow().UtcDateTime + TimeSpan.FromMilliseconds(50)
             : LongestSleep;

@@ -1,6 +1,4 @@
-using Evently.Domain.Events;
 using Evently.Domain.Waitlist;
-using StackExchange.Redis;
 using Evently.Worker.Infrastructure;
 
 namespace Evently.Worker.Waitlist;
@@ -11,11 +9,7 @@ public sealed class OutboxRelay(IServiceScopeFactory scopes, WorkSignal signal, 
 {
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (await RepeatUntilDoneAsync(services.GetRequiredService<OfferService>().ProcessNextOutboxMessageAsync, cancellationToken))
-        {
-            // Offers hold tickets: event reads must show it.
-            await EventReadsGeneration.TryIncrementAsync(services.GetRequiredService<IConnectionMultiplexer>());
-        }
+        await RepeatUntilDoneAsync(services.GetRequiredService<OfferService>().ProcessNextOutboxMessageAsync, cancellationToken);
         return LongestSleep;
     }
 }
