@@ -56,7 +56,8 @@ var api = builder.AddProject<Projects.Evently_ApiService>("api")
     .WaitFor(redis)
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithReplicas(Replicas("Api"));
 
 var worker = builder.AddProject<Projects.Evently_Worker>("worker")
     .WithReference(evently)
@@ -66,7 +67,8 @@ var worker = builder.AddProject<Projects.Evently_Worker>("worker")
     .WaitFor(redis)
     .WaitFor(smtp)
     .WaitForCompletion(migrations)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithReplicas(Replicas("Worker"));
 
 // Azure Container Apps' ingress reaches the API from the environment's private ranges: believe its
 // X-Forwarded-For, so rate limits see the client. Evently:Api:ForwardedHeaders:* names other proxies instead.
@@ -108,3 +110,7 @@ if (fresh && infrastructure == InfrastructureMode.Containers)
 }
 
 builder.Build().Run();
+
+// Evently:Replicas:Api and Evently:Replicas:Worker: instances behind the same endpoint (default 1). Rate limits,
+// idempotency, the outbox and the booking queue's consumers are shared through MySQL and Redis.
+int Replicas(string service) => Math.Max(1, builder.Configuration.GetValue($"Evently:Replicas:{service}", 1));

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.IdentityModel.JsonWebTokens;
+using StackExchange.Redis;
 
 namespace Evently.ApiService.Infrastructure;
 
@@ -11,7 +12,7 @@ public sealed class RateLimitingOptions
 {
     public const string Section = "Evently:RateLimiting";
 
-    // Token buckets refilled to the limit every period: a user may burst up to the limit at once.
+    // Token buckets refilled by the limit every period, shared by every API replica: a user may burst up to the limit at once.
     public int UserTokenLimit { get; set; } = 100;
     public int AnonymousTokenLimit { get; set; } = 60;
 
@@ -37,11 +38,11 @@ public static class RateLimiting
             // proxy the address is the client's only if the proxy is trusted (TrustedProxies).
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 context.User.FindFirstValue(JwtRegisteredClaimNames.Sub) is { } userId
-                    ? Bucket($"user:{userId}", options.UserTokenLimit, period)
-                    : Bucket($"ip:{ClientAddress(context)}", options.AnonymousTokenLimit, period));
+                    ? Bucket(context, $"user:{userId}", options.UserTokenLimit, period)
+                    : Bucket(context, $"ip:{ClientAddress(context)}", options.AnonymousTokenLimit, period));
 
             limiter.AddPolicy(AuthPolicy, context =>
-                Bucket($"auth:{ClientAddress(context)}", options.AuthTokenLimit, period));
+                Bucket(context, $"auth:{ClientAddress(context)}", options.AuthTokenLimit, period));
 
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
@@ -66,15 +67,11 @@ public static class RateLimiting
         });
     }
 
-    private static RateLimitPartition<string> Bucket(string key, int limit, TimeSpan period) =>
-        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limit,
-            TokensPerPeriod = limit,
-            ReplenishmentPeriod = period,
-            QueueLimit = 0,
-            AutoReplenishment = true
-        });
+    // Buckets shared by every replica through Redis (SharedTokenBucket), each its own limiter per partition.
+    private static RateLimitPartition<string> Bucket(HttpContext context, string key, int limit, TimeSpan period) =>
+        RateLimitPartition.Get(key, partition => new SharedTokenBucket(partition, limit, period,
+            context.RequestServices.GetRequiredService<IConnectionMultiplexer>(),
+            context.RequestServices.GetRequiredService<ILogger<SharedTokenBucket>>()));
 
     private static string ClientAddress(HttpContext context) => ClientPartition(context.Connection.RemoteIpAddress);
 

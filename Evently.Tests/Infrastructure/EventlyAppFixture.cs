@@ -24,6 +24,12 @@ public sealed class EventlyAppFixture : IAsyncLifetime
     // Limits the tests rely on: generous everywhere except a per-user bucket small enough to burst through.
     public const int UserRateLimit = 200;
 
+    // Known to the tests, so that another API process (ServiceProcess) accepts the fixture's tokens.
+    public const string SigningKey = "evently-tests-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789";
+
+    // Every end-to-end test runs against two API replicas and two workers: the invariants must hold across them.
+    public const int Replicas = 2;
+
     // A waitlist offer's window, short enough for a test to watch one expire.
     public const int OfferSeconds = 4;
 
@@ -39,9 +45,12 @@ public sealed class EventlyAppFixture : IAsyncLifetime
             "Evently:Api:RateLimiting:AnonymousTokenLimit=1000000",
             "Evently:Api:RateLimiting:AuthTokenLimit=1000000",
             "Evently:Api:Testing:AllowDelayHeader=true",
+            $"Parameters:jwt-signing-key={SigningKey}",
+            $"Evently:Replicas:Api={Replicas}",
+            $"Evently:Replicas:Worker={Replicas}",
             $"Evently:Worker:Waitlist:OfferSeconds={OfferSeconds}",
             $"Evently:Worker:Queue:LeaseSeconds={QueueLeaseSeconds}"
-        ], cancellation.Token);
+        ], cancellation.Token, replicas: Replicas);
 
         Api = CreateApiClient();
         DatabaseConnectionString = (await App.GetConnectionStringAsync("evently", cancellation.Token))!;

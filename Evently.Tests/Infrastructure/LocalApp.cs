@@ -17,7 +17,7 @@ public sealed class LocalApp : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <param name="settings">More AppHost configuration, as <c>Key=Value</c>.</param>
-    public static async Task<LocalApp> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken)
+    public static async Task<LocalApp> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken, int replicas = 1)
     {
         string[] args =
         [
@@ -38,8 +38,8 @@ public sealed class LocalApp : IAsyncDisposable
         try
         {
             await local.App.StartAsync(cancellationToken);
-            await local.App.ResourceNotifications.WaitForResourceHealthyAsync("api", cancellationToken);
-            await local.App.ResourceNotifications.WaitForResourceHealthyAsync("worker", cancellationToken);
+            await WaitForHealthyReplicasAsync(local.App, "api", replicas, cancellationToken);
+            await WaitForHealthyReplicasAsync(local.App, "worker", replicas, cancellationToken);
             return local;
         }
         catch
@@ -47,6 +47,20 @@ public sealed class LocalApp : IAsyncDisposable
             await local.DisposeAsync();
             throw;
         }
+    }
+
+    // Every replica, not just the first: the endpoint spreads requests over all of them.
+    private static async Task WaitForHealthyReplicasAsync(DistributedApplication app, string resource, int replicas, CancellationToken cancellationToken)
+    {
+        var healthy = new HashSet<string>();
+        await app.ResourceNotifications.WaitForResourceAsync(resource, update =>
+        {
+            if (update.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy)
+            {
+                healthy.Add(update.ResourceId);
+            }
+            return healthy.Count >= replicas;
+        }, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

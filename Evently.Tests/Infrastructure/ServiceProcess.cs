@@ -17,6 +17,16 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>A client of this process, anonymous or signed in as <paramref name="caller"/>.</summary>
+    public HttpClient CreateClient() => new() { BaseAddress = Address };
+
+    public Caller As(Caller caller)
+    {
+        var http = CreateClient();
+        http.DefaultRequestHeaders.Authorization = caller.Http.DefaultRequestHeaders.Authorization;
+        return caller with { Http = http };
+    }
+
     /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
     public static async Task<ServiceProcess> StartWorkerAsync(EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds) =>
         await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", await SharedSettingsAsync(fixture,
@@ -28,6 +38,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", await SharedSettingsAsync(fixture,
             ("ConnectionStrings__redis", $"127.0.0.1:{FreePort()},abortConnect=false,connectTimeout=500"),
             ("Evently__Jwt__SigningKey", new string('k', 64))));
+
+    /// <summary>
+    /// Another replica of the API: the fixture's signing key and limits, and its database and Redis unless a test
+    /// routes them elsewhere (through a <see cref="FaultProxy"/>, say).
+    /// </summary>
+    public static async Task<ServiceProcess> StartApiAsync(EventlyAppFixture fixture, string? database = null, string? redis = null)
+    {
+        var settings = await SharedSettingsAsync(fixture,
+            ("Evently__Jwt__SigningKey", EventlyAppFixture.SigningKey),
+            ("Evently__RateLimiting__UserTokenLimit", EventlyAppFixture.UserRateLimit.ToString()),
+            ("Evently__RateLimiting__AnonymousTokenLimit", "1000000"),
+            ("Evently__RateLimiting__AuthTokenLimit", "1000000"));
+        settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
+        settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
+        return await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", settings);
+    }
 
     private static async Task<Dictionary<string, string?>> SharedSettingsAsync(EventlyAppFixture fixture, params (string, string)[] more)
     {

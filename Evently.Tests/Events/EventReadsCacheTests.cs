@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Http.Json;
+using MySqlConnector;
+
+namespace Evently.Tests.Events;
+
+/// <summary>The two-level cache of event reads: what another replica sees, and one rebuild under a crowd.</summary>
+[Collection(AppCollection.Name)]
+public sealed class EventReadsCacheTests(EventlyAppFixture fixture)
+{
+    [Fact]
+    public async Task Every_api_replica_shows_an_admin_change_on_the_very_next_read()
+    {
+        await using var replica = await ServiceProcess.StartApiAsync(fixture);
+        using var admin = await fixture.AdminAsync();
+        using var otherAdmin = replica.As(admin);
+        using var replicaReader = replica.CreateClient();
+        HttpClient[] readers = [fixture.Api, replicaReader];
+        var body = TestApi.NewEventBody();
+        var evt = await admin.CreateEventAsync(body);
+        foreach (var reader in readers)
+        {
+            Assert.Equal(evt.Name, (await reader.GetFromJsonAsync<EventDto>($"/api/events/{evt.Id}"))!.Name);
+        }
+
+        var renamed = $"Renamed {Guid.NewGuid():N}";
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "name", renamed))).StatusCode);
+        foreach (var reader in readers)
+        {
+            Assert.Equal(renamed, (await reader.GetFromJsonAsync<EventDto>($"/api/events/{evt.Id}"))!.Name);
+        }
+
+        // And the other way round: a cancel made through the other replica.
+        Assert.Equal(HttpStatusCode.NoContent, (await otherAdmin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+        foreach (var reader in readers)
+        {
+            Assert.Equal("cancelled", (await reader.GetFromJsonAsync<EventDto>($"/api/events/{evt.Id}"))!.Status);
+            var list = await reader.GetFromJsonAsync<PageDto<EventDto>>($"/api/events?q={Uri.EscapeDataString(renamed)}");
+            Assert.Empty(list!.Items);
+        }
+    }
+
+    [Fact]
+    public async Task An_expired_entry_under_fifty_concurrent_readers_is_read_from_the_database_once()
+    {
+        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
+        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
+        database.Server = "127.0.0.1";
+        database.Port = (uint)proxy.Port;
+        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: database.ConnectionString);
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync();
+        using var http = replica.CreateClient();
+
+        // The event's read, as EF Core sends it: the id is written into the statement.
+        proxy.Count($"`e`.`Id` = {evt.Id}");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/events/{evt.Id}")).StatusCode);
+        Assert.Equal(1, proxy.Counted);
+        await Task.Delay(BookingTestApi.Freshness + TimeSpan.FromMilliseconds(200));
+
+        proxy.Count($"`e`.`Id` = {evt.Id}");
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => http.GetAsync($"/api/events/{evt.Id}")));
+
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.StatusCode));
+        Assert.Equal(1, proxy.Counted);
+    }
+}

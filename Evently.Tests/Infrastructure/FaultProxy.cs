@@ -1,0 +1,139 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace Evently.Tests.Infrastructure;
+
+/// <summary>
+/// A TCP proxy in front of MariaDB or Redis that can fail the way networks and servers do: hang (bytes stop
+/// flowing both ways, connections stay open, as with a frozen server or a partition) or break (every
+/// connection cut and new ones refused, as with a killed server), then come back. It also counts the
+/// statements sent through it that contain a marker.
+/// </summary>
+public sealed class FaultProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly string _targetHost;
+    private readonly int _targetPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<TcpClient> _open = [];
+    private TaskCompletionSource _flowing = Flowing();
+    private volatile bool _broken;
+    private volatile string? _marker;
+    private int _markerCount;
+
+    public FaultProxy(string targetHost, int targetPort)
+    {
+        (_targetHost, _targetPort) = (targetHost, targetPort);
+        _listener.Start();
+        _ = AcceptAsync();
+    }
+
+    public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Bytes stop flowing; connections stay open and new ones are accepted but get no answer.</summary>
+    public void Hang() => Interlocked.Exchange(ref _flowing, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Every connection is cut and new ones are refused.</summary>
+    public void Break()
+    {
+        _broken = true;
+        lock (_open)
+        {
+            _open.ForEach(c => c.Dispose());
+            _open.Clear();
+        }
+    }
+
+    /// <summary>Back to normal: held bytes flow again, new connections reach the server.</summary>
+    public void Restore()
+    {
+        _broken = false;
+        Volatile.Read(ref _flowing).TrySetResult();
+    }
+
+    /// <summary>From now on, counts the packets sent to the server that contain <paramref name="marker"/>.</summary>
+    public void Count(string marker)
+    {
+        Interlocked.Exchange(ref _markerCount, 0);
+        _marker = marker;
+    }
+
+    public int Counted => Volatile.Read(ref _markerCount);
+
+    private static TaskCompletionSource Flowing()
+    {
+        var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flowing.SetResult();
+        return flowing;
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            if (_broken)
+            {
+                client.Client.Close(0);
+                continue;
+            }
+            _ = RelayAsync(client);
+        }
+    }
+
+    private async Task RelayAsync(TcpClient client)
+    {
+        using var server = new TcpClient();
+        lock (_open)
+        {
+            _open.Add(client);
+            _open.Add(server);
+        }
+        try
+        {
+            await Volatile.Read(ref _flowing).Task.WaitAsync(_stop.Token);
+            await server.ConnectAsync(_targetHost, _targetPort, _stop.Token);
+            await Task.WhenAny(PumpAsync(client.GetStream(), server.GetStream(), countMarker: true),
+                PumpAsync(server.GetStream(), client.GetStream(), countMarker: false));
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            client.Dispose();
+            server.Dispose();
+        }
+    }
+
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool countMarker)
+    {
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
+        {
+            await Volatile.Read(ref _flowing).Task.WaitAsync(_stop.Token);
+            if (countMarker && _marker is { } marker && Encoding.UTF8.GetString(buffer, 0, read).Contains(marker, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _markerCount);
+            }
+            await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Break();
+        _stop.Dispose();
+    }
+}
