@@ -13,21 +13,26 @@ namespace Evently.ApiService.Infrastructure;
 /// </summary>
 public sealed class SharedTokenBucket : RateLimiter
 {
-    // KEYS: the bucket. ARGV: limit, period (ms), tokens wanted. Refills continuously, the whole limit per period.
+    // KEYS: the bucket. ARGV: limit, period (ms), tokens wanted. Refilled by the limit at the end of each period,
+    // as the per-process TokenBucketRateLimiter is: a burst never gets more than the limit within a period.
     private static readonly RedisScript Take = new("""
         local limit, period, wanted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-        local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+        local state = redis.call('HMGET', KEYS[1], 'tokens', 'since')
         local tokens = tonumber(state[1]) or limit
-        local at = tonumber(state[2]) or now
-        tokens = math.min(limit, tokens + math.max(0, now - at) * limit / period)
-        local granted = math.min(wanted, math.floor(tokens))
+        local since = tonumber(state[2]) or now
+        local periods = math.floor((now - since) / period)
+        if periods > 0 then
+          tokens = math.min(limit, tokens + periods * limit)
+          since = since + periods * period
+        end
+        local granted = math.min(wanted, tokens)
         tokens = tokens - granted
-        redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+        redis.call('HSET', KEYS[1], 'tokens', tokens, 'since', since)
         redis.call('PEXPIRE', KEYS[1], period * 2)
         local wait = 0
-        if granted == 0 then wait = math.ceil((1 - tokens) * period / limit) end
+        if granted == 0 then wait = since + period - now end
         return { granted, wait }
         """);
 

@@ -29,7 +29,7 @@ public static class TestApi
     {
         var email = UniqueEmail();
         var register = await fixture.Api.PostAsJsonAsync("/api/auth/register", new { email, password = "password123", name });
-        Assert.Equal(HttpStatusCode.Created, register.StatusCode);
+        Assert.True(register.StatusCode == HttpStatusCode.Created, $"register: {register.StatusCode} {await register.Content.ReadAsStringAsync()}");
         return await fixture.LoginAsync(email, "password123");
     }
 
