@@ -39,6 +39,7 @@ ScenarioResult[] results = settings.Direct
 
 var invariants = await ledger.VerifyAsync(api, seed.Events);
 Report.Print(machine, settings, results, invariants);
+Report.PrintMemory(settings.Direct ? "the direct scenarios" : "the baseline", AppProcesses.ReadMemory());
 
 var queueHolds = true;
 if (settings.Queue)
@@ -48,6 +49,7 @@ if (settings.Queue)
         var onSale = await HighDemandScenario.RunAsync(api, (await app.DatabaseConnectionStringAsync())!,
             (await app.RedisConnectionStringAsync())!, settings.Clients, settings.QueueRequests, settings.QueueTickets, drainHeld);
         Report.PrintHighDemand(onSale, baseline);
+        Report.PrintMemory(drainHeld ? "the on-sale, drain held" : "the on-sale, intake and drain at once", AppProcesses.ReadMemory());
         queueHolds &= onSale.Holds;
     }
 }

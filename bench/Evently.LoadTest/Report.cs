@@ -64,6 +64,23 @@ internal static class Report
             + $"{r.Rejected:N0} rejected, {r.Accepted - r.Confirmed - r.Rejected:N0} unanswered; booked {r.Booked:N0}: {(r.Holds ? "PASS" : "FAIL")}.");
     }
 
+    /// <param name="after">What just ran, e.g. "the mixed scenario".</param>
+    public static void PrintMemory(string after, IReadOnlyList<ProcessMemory> processes)
+    {
+        Console.WriteLine();
+        if (processes.Count == 0)
+        {
+            Console.WriteLine($"RSS after {after}: the API and worker processes were not found (Linux /proc only).");
+            return;
+        }
+        foreach (var p in processes)
+        {
+            Console.WriteLine($"{p.Service} RSS after {after}: {MiB(p.RssBytes)} MiB (peak {MiB(p.PeakRssBytes)} MiB since start, pid {p.Pid})");
+        }
+    }
+
+    private static string MiB(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture);
+
     private static string Ratio(ScenarioResult result, ScenarioResult baseline) =>
         (result.SuccessThroughput / baseline.SuccessThroughput).ToString("0.00", CultureInfo.InvariantCulture) + "x";
 
