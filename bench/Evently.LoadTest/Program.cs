@@ -41,6 +41,15 @@ var invariants = await ledger.VerifyAsync(api, seed.Events);
 Report.Print(machine, settings, results, invariants);
 Report.PrintMemory(settings.Direct ? "the direct scenarios" : "the baseline", AppProcesses.ReadMemory());
 
+var mixedHolds = true;
+if (settings.Mixed)
+{
+    var mixed = await MixedScenario.RunAsync(api, seed, settings);
+    Report.PrintMixed(mixed, baseline, settings);
+    Report.PrintMemory("the mixed scenario", AppProcesses.ReadMemory());
+    mixedHolds = mixed.Invariants.Holds;
+}
+
 var queueHolds = true;
 if (settings.Queue)
 {
@@ -53,4 +62,4 @@ if (settings.Queue)
         queueHolds &= onSale.Holds;
     }
 }
-return invariants.Holds && queueHolds ? 0 : 1;
+return invariants.Holds && mixedHolds && queueHolds ? 0 : 1;
