@@ -3,6 +3,7 @@ namespace Evently.LoadTest;
 /// <summary>The bookings the benchmark made, per event index, warm-ups included: what the API must agree with.</summary>
 internal sealed class BookingLedger(int events)
 {
+    private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(1.5);
     private readonly int[] _confirmed = new int[events];
     // Requests that got no answer: the server may or may not have booked them.
     private readonly int[] _unanswered = new int[events];
@@ -21,6 +22,8 @@ internal sealed class BookingLedger(int events)
 
     public async Task<InvariantReport> VerifyAsync(EventlyApi api, IReadOnlyList<EventResponse> events)
     {
+        // API.md lets the counts in event reads lag bookings by up to 1 s: wait that out before comparing.
+        await Task.Delay(SettleTime);
         var current = new EventResponse[events.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, events.Count), new ParallelOptions { MaxDegreeOfParallelism = 16 },
             async (i, _) => current[i] = await api.GetEventAsync(events[i].Id));

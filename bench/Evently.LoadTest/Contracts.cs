@@ -14,4 +14,6 @@ internal sealed record CreateEventRequest(
 
 internal sealed record EventResponse(long Id, string Name, int Capacity, int Booked);
 
+internal sealed record EventPage(IReadOnlyList<EventResponse> Items, int TotalCount);
+
 internal sealed record BookingRequest(long EventId, int Quantity);

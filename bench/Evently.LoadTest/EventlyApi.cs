@@ -35,6 +35,36 @@ internal sealed class EventlyApi(HttpClient http)
 
     public Task<int> AliveAsync() => TrySendAsync(new HttpRequestMessage(HttpMethod.Get, "/alive"));
 
+    /// <summary>An anonymous GET of a path as a browser would send it (cached reads included): its status only.</summary>
+    public Task<int> ReadAsync(string path) => TrySendAsync(new HttpRequestMessage(HttpMethod.Get, path));
+
+    /// <summary><c>booked</c> of an event as <c>GET /api/events/{id}</c> answers it (cache included); null on any failure.</summary>
+    public async Task<int?> TryReadBookedAsync(long eventId)
+    {
+        var evt = await TryReadAsync<EventResponse>($"/api/events/{eventId}");
+        return evt?.Booked;
+    }
+
+    /// <summary><c>booked</c> of an event as a page of <c>GET /api/events</c> shows it; null on any failure or when it is not on the page.</summary>
+    public async Task<int?> TryReadBookedInListAsync(string listPath, long eventId)
+    {
+        var page = await TryReadAsync<EventPage>(listPath);
+        return page?.Items.FirstOrDefault(e => e.Id == eventId)?.Booked;
+    }
+
+    private async Task<T?> TryReadAsync<T>(string path) where T : class
+    {
+        try
+        {
+            using var response = await http.GetAsync(path);
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<T>() : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     public Task<int> BookAsync(string userToken, long eventId) =>
         TrySendAsync(Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1)));
 

@@ -3,7 +3,8 @@ using System.Globalization;
 
 namespace Evently.LoadTest;
 
-internal sealed record LoadSettings(int Clients, TimeSpan Duration, TimeSpan WarmUp, bool Direct, bool Queue, int QueueRequests, int QueueTickets)
+internal sealed record LoadSettings(
+    int Clients, TimeSpan Duration, TimeSpan WarmUp, bool Direct, bool Mixed, bool Queue, int QueueRequests, int QueueTickets)
 {
     // Far above what one client can do, so it only matters if the clock misbehaves: every loop ends.
     public int MaxRequestsPerClient => (int)Math.Ceiling(Math.Max(Duration.TotalSeconds, WarmUp.TotalSeconds) * 10_000);
@@ -16,9 +17,10 @@ internal sealed record LoadSettings(int Clients, TimeSpan Duration, TimeSpan War
             return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
         }
 
-        var scenarios = Array.IndexOf(args, "--scenarios") is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : "direct,queue";
+        var scenarios = Array.IndexOf(args, "--scenarios") is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : "direct,mixed,queue";
         return new(Clients: Option("--clients", 64), Duration: TimeSpan.FromSeconds(Option("--duration", 20)),
-            WarmUp: TimeSpan.FromSeconds(3), Direct: scenarios.Contains("direct"), Queue: scenarios.Contains("queue"),
+            WarmUp: TimeSpan.FromSeconds(3), Direct: scenarios.Contains("direct"), Mixed: scenarios.Contains("mixed"),
+            Queue: scenarios.Contains("queue"),
             QueueRequests: Option("--requests", 100_000), QueueTickets: Option("--tickets", 10_000));
     }
 }
@@ -46,18 +48,34 @@ internal sealed record ScenarioResult(
         sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }
 
+/// <summary>One population of closed-loop clients: what each client sends, and the status that counts as success.</summary>
+internal sealed record Load(string Name, int SuccessStatus, Func<int, Task<int>> Send);
+
 /// <summary>Closed-loop load: each client sends its next request as soon as the previous one is answered.</summary>
 internal static class LoadRunner
 {
     public static async Task<ScenarioResult> RunAsync(
-        string name, int successStatus, LoadSettings settings, Func<int, Task<int>> send)
+        string name, int successStatus, LoadSettings settings, Func<int, Task<int>> send) =>
+        (await RunTogetherAsync(settings, [new Load(name, successStatus, send)]))[0];
+
+    /// <summary>
+    /// Several loads at once, each with its own <see cref="LoadSettings.Clients"/> clients, warmed up and measured
+    /// together; <paramref name="duringMeasurement"/> (given the measured duration) runs beside the measured window.
+    /// </summary>
+    public static async Task<ScenarioResult[]> RunTogetherAsync(
+        LoadSettings settings, IReadOnlyList<Load> loads, Func<TimeSpan, Task>? duringMeasurement = null)
     {
-        Console.WriteLine($"Running {name}: {settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Duration.TotalSeconds:0} s measured");
-        await RunClientsAsync(settings.Clients, settings.WarmUp, settings.MaxRequestsPerClient, send);
+        Console.WriteLine($"Running {string.Join(" + ", loads.Select(l => l.Name))}: "
+            + $"{settings.WarmUp.TotalSeconds:0} s warm-up, {settings.Duration.TotalSeconds:0} s measured");
+        await Task.WhenAll(loads.Select(l => RunClientsAsync(settings.Clients, settings.WarmUp, settings.MaxRequestsPerClient, l.Send)));
 
         var clock = Stopwatch.StartNew();
-        var samples = await RunClientsAsync(settings.Clients, settings.Duration, settings.MaxRequestsPerClient, send);
-        return ScenarioResult.From(name, successStatus, samples.SelectMany(s => s).ToList(), clock.Elapsed);
+        var measured = loads.Select(l => RunClientsAsync(settings.Clients, settings.Duration, settings.MaxRequestsPerClient, l.Send)).ToArray();
+        var beside = duringMeasurement?.Invoke(settings.Duration) ?? Task.CompletedTask;
+        var samples = await Task.WhenAll(measured);
+        var elapsed = clock.Elapsed;
+        await beside;
+        return loads.Select((l, i) => ScenarioResult.From(l.Name, l.SuccessStatus, samples[i].SelectMany(s => s).ToList(), elapsed)).ToArray();
     }
 
     private static Task<List<Sample>[]> RunClientsAsync(

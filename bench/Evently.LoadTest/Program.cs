@@ -39,6 +39,16 @@ ScenarioResult[] results = settings.Direct
 
 var invariants = await ledger.VerifyAsync(api, seed.Events);
 Report.Print(machine, settings, results, invariants);
+Report.PrintMemory(settings.Direct ? "the direct scenarios" : "the baseline", AppProcesses.ReadMemory());
+
+var mixedHolds = true;
+if (settings.Mixed)
+{
+    var mixed = await MixedScenario.RunAsync(api, seed, settings);
+    Report.PrintMixed(mixed, baseline, settings);
+    Report.PrintMemory("the mixed scenario", AppProcesses.ReadMemory());
+    mixedHolds = mixed.Invariants.Holds;
+}
 
 var queueHolds = true;
 if (settings.Queue)
@@ -48,7 +58,8 @@ if (settings.Queue)
         var onSale = await HighDemandScenario.RunAsync(api, (await app.DatabaseConnectionStringAsync())!,
             (await app.RedisConnectionStringAsync())!, settings.Clients, settings.QueueRequests, settings.QueueTickets, drainHeld);
         Report.PrintHighDemand(onSale, baseline);
+        Report.PrintMemory(drainHeld ? "the on-sale, drain held" : "the on-sale, intake and drain at once", AppProcesses.ReadMemory());
         queueHolds &= onSale.Holds;
     }
 }
-return invariants.Holds && queueHolds ? 0 : 1;
+return invariants.Holds && mixedHolds && queueHolds ? 0 : 1;

@@ -64,13 +64,90 @@ internal static class Report
             + $"{r.Rejected:N0} rejected, {r.Accepted - r.Confirmed - r.Rejected:N0} unanswered; booked {r.Booked:N0}: {(r.Holds ? "PASS" : "FAIL")}.");
     }
 
+    public static void PrintMixed(MixedResult r, ScenarioResult baseline, LoadSettings settings)
+    {
+        Console.WriteLine();
+        Console.WriteLine("---- mixed reads and bookings (paste into BENCHMARKS.md) ----");
+        Console.WriteLine($"{settings.Clients} anonymous readers alone, then {settings.Clients} bookers alone, then both at once "
+            + $"({settings.Clients} + {settings.Clients} clients), {Seconds(settings.Duration)} s each after a {Seconds(settings.WarmUp)} s warm-up.");
+        Console.WriteLine($"Reads, one at random per request: {string.Join(", ", r.ReadPaths)}.");
+        Console.WriteLine($"Bookings: 1 ticket of one event ({r.BookedEventCapacity:N0} seats, not high-demand), each booker its own user.");
+        Console.WriteLine();
+        Console.WriteLine("| Load | ok/s | p50 ms | p99 ms | ratio | target | errors |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---|---|");
+        MixedRow(r.ReadsAlone, baseline, "/alive", 0.8);
+        MixedRow(r.BookingsAlone, baseline, "/alive", null);
+        MixedRow(r.ReadsDuringBookings, r.ReadsAlone, "reads alone", 0.6);
+        MixedRow(r.BookingsDuringReads, r.BookingsAlone, "bookings alone", 0.8);
+
+        Console.WriteLine();
+        Console.WriteLine($"Staleness while both ran: a probe booked 1 ticket of its own event every {StalenessProbe.Interval.TotalMilliseconds:0} ms "
+            + $"({r.Staleness.Bookings:N0} bookings{OtherAnswers(r.Staleness.OtherBookingStatuses)}) and read the event every "
+            + $"{StalenessProbe.PollEvery.TotalMilliseconds:0} ms until the read showed it: ms from the 201 to the first read that did.");
+        Console.WriteLine();
+        Console.WriteLine("| Read | samples | p50 ms | p99 ms | max ms | target | failed reads |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---|---:|");
+        StalenessRow(r.Staleness.Detail);
+        if (r.Staleness.List is { } list)
+        {
+            StalenessRow(list);
+        }
+        else
+        {
+            Console.WriteLine("| GET /api/events (list) | not probed: the probe event was not on the first page | | | | | |");
+        }
+
+        Console.WriteLine();
+        var i = r.Invariants;
+        Console.WriteLine($"Checks (the booked event and the probe's): oversold {i.Oversold}, booked != 201s {i.Mismatched}, "
+            + $"{i.TotalBooked:N0} booked for {i.TotalConfirmed:N0} 201s ({i.TotalUnanswered:N0} unanswered): {(i.Holds ? "PASS" : "FAIL")}.");
+    }
+
+    private static void MixedRow(ScenarioResult r, ScenarioResult against, string againstName, double? target)
+    {
+        var ratio = r.SuccessThroughput / against.SuccessThroughput;
+        var goal = target is { } t ? $">= {t.ToString("0.0", CultureInfo.InvariantCulture)}x: {(ratio >= t ? "PASS" : "FAIL")}" : "";
+        Console.WriteLine($"| {r.Name} | {r.SuccessThroughput:N0} | {r.P50Ms:N1} | {r.P99Ms:N1} | "
+            + $"{ratio.ToString("0.00", CultureInfo.InvariantCulture)}x {againstName} | {goal} | {Errors(r)} |");
+    }
+
+    private static void StalenessRow(StalenessSamples s)
+    {
+        const double TargetMs = 1_000;
+        var verdict = s.Count == 0 ? "no samples" : s.P99Ms <= TargetMs ? "PASS" : "FAIL";
+        var gaveUp = s.GaveUp > 0 ? $" ({s.GaveUp} never shown within 10 s)" : "";
+        Console.WriteLine($"| {s.Read} | {s.Count:N0}{gaveUp} | {Ms(s.P50Ms)} | {Ms(s.P99Ms)} | {Ms(s.MaxMs)} | p99 <= {TargetMs:N0} ms: {verdict} | {s.FailedReads:N0} |");
+    }
+
+    private static string Ms(double ms) => double.IsNaN(ms) ? "-" : double.IsPositiveInfinity(ms) ? "> 10,000" : ms.ToString("N1", CultureInfo.InvariantCulture);
+
+    private static string OtherAnswers(IReadOnlyDictionary<int, int> statuses) =>
+        statuses.Count == 0 ? "" : "; other answers: " + Statuses(statuses);
+
+    /// <param name="after">What just ran, e.g. "the mixed scenario".</param>
+    public static void PrintMemory(string after, IReadOnlyList<ProcessMemory> processes)
+    {
+        Console.WriteLine();
+        if (processes.Count == 0)
+        {
+            Console.WriteLine($"RSS after {after}: the API and worker processes were not found (Linux /proc only).");
+            return;
+        }
+        foreach (var p in processes)
+        {
+            Console.WriteLine($"{p.Service} RSS after {after}: {MiB(p.RssBytes)} MiB (peak {MiB(p.PeakRssBytes)} MiB since start, pid {p.Pid})");
+        }
+    }
+
+    private static string MiB(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture);
+
     private static string Ratio(ScenarioResult result, ScenarioResult baseline) =>
         (result.SuccessThroughput / baseline.SuccessThroughput).ToString("0.00", CultureInfo.InvariantCulture) + "x";
 
-    private static string Errors(ScenarioResult result) => result.ErrorsByStatus.Count == 0
-        ? "none"
-        : string.Join(", ", result.ErrorsByStatus.OrderBy(e => e.Key)
-            .Select(e => $"{(e.Key == EventlyApi.NoResponse ? "no response" : e.Key.ToString(CultureInfo.InvariantCulture))}: {e.Value:N0}"));
+    private static string Errors(ScenarioResult result) => result.ErrorsByStatus.Count == 0 ? "none" : Statuses(result.ErrorsByStatus);
+
+    private static string Statuses(IReadOnlyDictionary<int, int> counts) => string.Join(", ", counts.OrderBy(e => e.Key)
+        .Select(e => $"{(e.Key == EventlyApi.NoResponse ? "no response" : e.Key.ToString(CultureInfo.InvariantCulture))}: {e.Value:N0}"));
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
 }
