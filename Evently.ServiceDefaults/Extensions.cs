@@ -81,7 +81,7 @@ public static class Extensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
-        // /health answers within 2 s whatever hangs: each check (they run at once) gets 1.5 s, then counts as failed.
+        // /health answers within 2 s whatever hangs: each check (they run at once) gets 1 s, then counts as failed.
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {
             foreach (var registration in options.Registrations)
@@ -94,7 +94,7 @@ public static class Extensions
         return builder;
     }
 
-    private static readonly TimeSpan HealthCheckBudget = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan HealthCheckBudget = TimeSpan.FromSeconds(1);
 
     // The health check service cancels a check at its timeout, but a check that ignores cancellation (a
     // driver stuck on a socket) would still hold /health: this stops waiting for it.

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using MySqlConnector;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace Evently.Tests.Foundation;
 
@@ -12,7 +13,7 @@ namespace Evently.Tests.Foundation;
 /// <see cref="FaultProxy"/>): it keeps answering, fast, and comes back by itself.
 /// </summary>
 [Collection(AppCollection.Name)]
-public sealed class FaultToleranceTests(EventlyAppFixture fixture)
+public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHelper output)
 {
     [Fact]
     public async Task With_redis_gone_reads_and_bookings_stay_fast_and_when_it_returns_no_stale_copy_is_served()
@@ -44,6 +45,7 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture)
         var healthAnswer = await http.GetAsync("/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, healthAnswer.StatusCode);
         Assert.True(health.Elapsed < TimeSpan.FromSeconds(2), $"/health took {health.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"Redis gone: /health said Unhealthy in {health.Elapsed.TotalMilliseconds:F0} ms");
 
         var latencies = new List<TimeSpan>();
         for (var i = 0; i < 20; i++)
@@ -56,6 +58,7 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture)
         }
         var p95 = latencies.Order().ElementAt(latencies.Count * 95 / 100 - 1);
         Assert.True(p95 < TimeSpan.FromSeconds(1), $"p95 {p95.TotalMilliseconds:F0} ms with Redis gone");
+        output.WriteLine($"Redis gone: a read or a booking took {latencies.Average(l => l.TotalMilliseconds):F1} ms on average, p95 {p95.TotalMilliseconds:F1} ms");
 
         // An admin change while Redis is gone: this replica shows it at once, and so does every replica once
         // Redis is back, although the old facts are still stored there.
@@ -99,21 +102,25 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture)
             var booking = await replicaUser.BookAsync(evt.Id, 1, key);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, booking.StatusCode);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{fail.Method.Name}: the booking answered after {watch.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"Database {fail.Method.Name}: a booking answered 503 after {watch.Elapsed.TotalMilliseconds:F0} ms");
             Assert.NotNull(booking.Headers.RetryAfter);
             await booking.ReadProblemAsync(HttpStatusCode.ServiceUnavailable);
 
             watch.Restart();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health")).StatusCode);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{fail.Method.Name}: /health answered after {watch.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"Database {fail.Method.Name}: /health answered in {watch.Elapsed.TotalMilliseconds:F0} ms");
 
             // Browsing goes on from the last copy.
             watch.Restart();
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/events/{evt.Id}")).StatusCode);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{fail.Method.Name}: a read answered after {watch.Elapsed.TotalSeconds:F1} s");
+            output.WriteLine($"Database {fail.Method.Name}: a cached read answered in {watch.Elapsed.TotalMilliseconds:F0} ms");
 
             proxy.Restore();
-            await WaitlistTestApi.EventuallyAsync(async () => (await replicaUser.BookAsync(evt.Id, 1, key)).StatusCode == HttpStatusCode.Created,
+            var recovery = await WaitlistTestApi.EventuallyAsync(async () => (await replicaUser.BookAsync(evt.Id, 1, key)).StatusCode == HttpStatusCode.Created,
                 TimeSpan.FromSeconds(15), $"{fail.Method.Name}: bookings again");
+            output.WriteLine($"Database {fail.Method.Name}: booking again {recovery.TotalMilliseconds:F0} ms after it came back");
         }
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 3);
     }
