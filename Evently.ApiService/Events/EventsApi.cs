@@ -54,7 +54,7 @@ public static class EventsApi
         return app;
     }
 
-    public static async Task<Results<Ok<PageResult<EventSummary>>, ValidationProblem>> ListEvents(
+    public static async Task<Results<CachedJson<PageResult<EventSummary>>, ValidationProblem>> ListEvents(
         [AsParameters] PageRequest paging, [AsParameters] EventListQuery query, EventReads reads, CancellationToken cancellationToken)
     {
         var errors = paging.Validate();
@@ -62,16 +62,16 @@ public static class EventsApi
         {
             return Problems.Validation(errors);
         }
-        return TypedResults.Ok(await reads.ListAsync(paging, query, cancellationToken));
+        return new CachedJson<PageResult<EventSummary>>((await reads.ListAsync(paging, query, cancellationToken))!);
     }
 
-    public static async Task<Results<Ok<EventDetails>, ProblemHttpResult>> GetEvent(
+    public static async Task<Results<CachedJson<EventDetails>, ProblemHttpResult>> GetEvent(
         long id, EventReads reads, CancellationToken cancellationToken) =>
-        await reads.GetAsync(id, cancellationToken) is { } evt ? TypedResults.Ok(evt) : Problems.From(EventErrors.NotFound);
+        await reads.GetAsync(id, cancellationToken) is { } evt ? new CachedJson<EventDetails>(evt) : Problems.From(EventErrors.NotFound);
 
-    public static async Task<Results<Ok<List<SeatResponse>>, ProblemHttpResult>> GetSeats(
+    public static async Task<Results<CachedJson<List<SeatResponse>>, ProblemHttpResult>> GetSeats(
         long id, EventReads reads, CancellationToken cancellationToken) =>
-        await reads.SeatsAsync(id, cancellationToken) is { } seats ? TypedResults.Ok(seats) : Problems.From(EventErrors.NotFound);
+        await reads.SeatsAsync(id, cancellationToken) is { } seats ? new CachedJson<List<SeatResponse>>(seats) : Problems.From(EventErrors.NotFound);
 
     public static async Task<Results<Created<EventDetails>, ValidationProblem, ProblemHttpResult>> CreateEvent(
         CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ namespace Evently.ApiService.Infrastructure;
 
 /// <summary>
 /// A token bucket kept in Redis, so that a limit holds across every API replica. Each replica takes tokens
-/// in small batches (a twentieth of the limit, at most 50) and spends them from memory for up to a second,
+/// in small batches (a twentieth of the limit) and spends them from memory for up to a second,
 /// so that most requests cost no round trip; what one replica holds unspent is what another may be refused
 /// early, never more than the limit in all. While Redis is unreachable each replica falls back to a bucket
 /// of its own with the same limit, rather than failing requests.
@@ -56,7 +56,7 @@ public sealed class SharedTokenBucket : RateLimiter
         _key = $"evently:ratelimit:{partition}";
         _limit = limit;
         _period = period;
-        _batch = Math.Clamp(limit / 20, 1, 50);
+        _batch = Math.Max(1, limit / 20);
         _logger = logger;
         _fallback = new(() => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {

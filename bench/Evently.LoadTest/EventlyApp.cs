@@ -20,6 +20,9 @@ internal sealed class EventlyApp(LocalApp local) : IAsyncDisposable
             "Evently:Api:RateLimiting:UserTokenLimit=100000000",
             "Evently:Api:RateLimiting:AnonymousTokenLimit=100000000",
             "Evently:Api:RateLimiting:AuthTokenLimit=100000000",
+            // Telemetry in production shape: one trace in ten, as a published app samples them.
+            "Evently:Api:Telemetry:TraceSampleRatio=0.1",
+            "Evently:Worker:Telemetry:TraceSampleRatio=0.1",
             // Known to the benchmark, which signs the high-demand scenario's tokens with it.
             $"Parameters:jwt-signing-key={HighDemandScenario.SigningKey}"
         ], cancellation.Token));
