@@ -1,4 +1,5 @@
 using System.Data;
+using Evently.Domain.Analytics;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
@@ -126,13 +127,15 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return seats.Count > 0 ? BookingErrors.SeatTaken : BookingErrors.SoldOut;
         }
 
+        await db.Database.RecordAsync(command.EventId, [RollupChange.Booked(now, tickets)], ct);
         await transaction.CommitAsync(ct);
         return booking;
     }
 
     // The hot path, tickets without seats, as one batch in one round trip: the event row's lock is
     // held only while the server runs it, not across trips to the app, so one popular event still sells
-    // quickly. The same conditional write as above; the INSERT runs only if it took the tickets.
+    // quickly. The same conditional write as above; the INSERT runs only if it took the tickets, and the
+    // analytics rollups count the booking it wrote, if any.
     private const string BookTicketsSql = """
         START TRANSACTION;
         UPDATE events SET Booked = Booked + @tickets, Version = Version + 1
@@ -140,6 +143,8 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey, RequestFingerprint, AttemptId)
           SELECT @eventId, @userId, @tickets, 'Confirmed', @now, @idempotencyKey, @fingerprint, @attemptId FROM DUAL WHERE ROW_COUNT() > 0;
         SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), 0);
+        """ + BookingRollup.RecordBookedByAttemptSql + """
+
         COMMIT;
         """;
 
@@ -373,6 +378,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         }
         await db.WaitlistEntries.Where(w => w.Id == entry.Id)
             .ExecuteUpdateAsync(w => w.SetProperty(x => x.BookingId, booking.Id).SetProperty(x => x.HeldSeatIds, (string?)null), ct);
+        await db.Database.RecordAsync(entry.EventId, [RollupChange.Booked(now, entry.Quantity)], ct);
         await transaction.CommitAsync(ct);
         waitlistMetrics.Claimed();
         return booking;
@@ -438,9 +444,10 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return stillConfirmed ? BookingErrors.EventStarted : false;
         }
 
-        // Only the cancel that flipped the booking gives its tickets back.
+        // Only the cancel that flipped the booking gives its tickets back, and counts in the analytics.
         await db.Events.Where(e => e.Id == booking.EventId)
             .ExecuteUpdateAsync(e => e.SetProperty(x => x.Booked, x => x.Booked - booking.Quantity), ct);
+        await db.Database.RecordAsync(booking.EventId, [RollupChange.Cancelled(booking.CreatedAt, booking.Quantity, now)], ct);
 
         // Read under the event row's lock: a seat change of this booking has committed by now.
         var seatIds = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)

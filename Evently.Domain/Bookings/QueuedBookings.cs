@@ -1,5 +1,6 @@
 using System.Data;
 using System.Text;
+using Evently.Domain.Analytics;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
@@ -125,6 +126,8 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
             .Select(b => new { b.Id, b.AttemptId }).ToListAsync(ct);
         var byAttempt = made.ToDictionary(b => b.AttemptId!.Value, b => b.Id);
         var bookingIds = confirmed.ToDictionary(a => a.Request.RequestId, a => byAttempt[AttemptId(a.Request.RequestId)]);
+
+        await db.Database.RecordAsync(eventId, confirmed.Select(a => RollupChange.Booked(now, a.Request.Quantity)), ct);
 
         var seatRows = confirmed.SelectMany(a => (a.Request.SeatIds ?? []).Select(seat => new object?[] { bookingIds[a.Request.RequestId], seat, true })).ToList();
         if (seatRows.Count > 0)

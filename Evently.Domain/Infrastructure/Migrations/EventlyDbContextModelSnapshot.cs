@@ -22,6 +22,53 @@ namespace Evently.Domain.Infrastructure.Migrations
 
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
+            modelBuilder.Entity("Evently.Domain.Analytics.DailyBookingRollup", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<int>("Shard")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Bookings")
+                        .HasColumnType("int");
+
+                    b.Property<int>("BookingsCancelled")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Cancellations")
+                        .HasColumnType("int");
+
+                    b.Property<int>("TicketsSold")
+                        .HasColumnType("int");
+
+                    b.HasKey("Day", "Shard");
+
+                    b.ToTable("analytics_days", (string)null);
+                });
+
+            modelBuilder.Entity("Evently.Domain.Analytics.EventBookingRollup", b =>
+                {
+                    b.Property<long>("EventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Bookings")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Cancellations")
+                        .HasColumnType("int");
+
+                    b.Property<int>("TicketsSold")
+                        .HasColumnType("int");
+
+                    b.HasKey("EventId");
+
+                    b.HasIndex("TicketsSold", "EventId")
+                        .IsDescending(true, false);
+
+                    b.ToTable("analytics_events", (string)null);
+                });
+
             modelBuilder.Entity("Evently.Domain.Auth.User", b =>
                 {
                     b.Property<long>("Id")
@@ -445,6 +492,15 @@ namespace Evently.Domain.Infrastructure.Migrations
                         .IsUnique();
 
                     b.ToTable("waitlist_entries", (string)null);
+                });
+
+            modelBuilder.Entity("Evently.Domain.Analytics.EventBookingRollup", b =>
+                {
+                    b.HasOne("Evently.Domain.Events.Event", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Evently.Domain.Bookings.Booking", b =>
