@@ -52,8 +52,8 @@ public sealed record EventUtilization(long EventId, string Name, int Capacity, i
 public sealed record UtilizationAnalytics(double Overall, IReadOnlyList<EventUtilization> Events);
 
 /// <summary>
-/// The admin's figures, read from the rollups (<see cref="BookingRollup"/>) and the events' own counters:
-/// a few hundred rows at most for any question, however many bookings there are.
+/// The admin's figures, read from the day rollup (<see cref="BookingRollup"/>) and the events' own counters:
+/// never from the bookings, however many there are.
 /// </summary>
 public sealed class AnalyticsService(EventlyDbContext db)
 {
@@ -100,15 +100,15 @@ public sealed class AnalyticsService(EventlyDbContext db)
     /// <summary>Events with at least one booking, most tickets (of confirmed bookings) first, then by id.</summary>
     public async Task<List<EventAnalytics>> MostBookedAsync(int top, CancellationToken cancellationToken)
     {
-        var rows = await db.EventBookingRollups.AsNoTracking()
-            .OrderByDescending(r => r.TicketsSold).ThenBy(r => r.EventId)
+        var events = await db.Events.AsNoTracking()
+            .Where(e => e.BookingsMade > 0)
+            .OrderByDescending(e => e.Booked).ThenBy(e => e.Id)
             .Take(top)
-            .Join(db.Events, r => r.EventId, e => e.Id, (r, e) => new { r.EventId, e.Name, r.TicketsSold, r.Bookings, r.Cancellations, e.Capacity })
+            .Select(e => new { e.Id, e.Name, e.Booked, e.BookingsMade, e.BookingsCancelled, e.Capacity })
             .ToListAsync(cancellationToken);
-        return rows
-            .OrderByDescending(r => r.TicketsSold).ThenBy(r => r.EventId)
-            .Select(r => new EventAnalytics(r.EventId, r.Name, r.TicketsSold, r.Bookings, r.Cancellations,
-                Rate(r.Cancellations, r.Bookings), Rate(r.TicketsSold, r.Capacity)))
+        return events
+            .Select(e => new EventAnalytics(e.Id, e.Name, e.Booked, e.BookingsMade, e.BookingsCancelled,
+                Rate(e.BookingsCancelled, e.BookingsMade), Rate(e.Booked, e.Capacity)))
             .ToList();
     }
 

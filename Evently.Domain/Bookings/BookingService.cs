@@ -88,6 +88,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
                 && e.Booked + e.Held + tickets <= e.Capacity)
             .ExecuteUpdateAsync(e => e
                 .SetProperty(x => x.Booked, x => x.Booked + tickets)
+                .SetProperty(x => x.BookingsMade, x => x.BookingsMade + 1)
                 .SetProperty(x => x.Version, x => x.Version + 1), ct);
         if (taken == 0)
         {
@@ -135,10 +136,10 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
     // The hot path, tickets without seats, as one batch in one round trip: the event row's lock is
     // held only while the server runs it, not across trips to the app, so one popular event still sells
     // quickly. The same conditional write as above; the INSERT runs only if it took the tickets, and the
-    // analytics rollups count the booking it wrote, if any.
+    // day's analytics rollup counts the booking it wrote, if any.
     private const string BookTicketsSql = """
         START TRANSACTION;
-        UPDATE events SET Booked = Booked + @tickets, Version = Version + 1
+        UPDATE events SET Booked = Booked + @tickets, BookingsMade = BookingsMade + 1, Version = Version + 1
           WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND Booked + Held + @tickets <= Capacity;
         INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey, RequestFingerprint, AttemptId)
           SELECT @eventId, @userId, @tickets, 'Confirmed', @now, @idempotencyKey, @fingerprint, @attemptId FROM DUAL WHERE ROW_COUNT() > 0;
@@ -347,7 +348,8 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         var seatIds = new WaitlistEntry { HeldSeatIds = held }.HeldSeats();
         await db.Events.Where(e => e.Id == entry.EventId).ExecuteUpdateAsync(e => e
             .SetProperty(x => x.Held, x => x.Held - entry.Quantity)
-            .SetProperty(x => x.Booked, x => x.Booked + entry.Quantity), ct);
+            .SetProperty(x => x.Booked, x => x.Booked + entry.Quantity)
+            .SetProperty(x => x.BookingsMade, x => x.BookingsMade + 1), ct);
         if (seatIds.Count > 0)
         {
             await db.Seats.Where(s => seatIds.Contains(s.Id) && s.Status == SeatStatus.Held)
@@ -446,7 +448,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
 
         // Only the cancel that flipped the booking gives its tickets back, and counts in the analytics.
         await db.Events.Where(e => e.Id == booking.EventId)
-            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Booked, x => x.Booked - booking.Quantity), ct);
+            .ExecuteUpdateAsync(e => e
+                .SetProperty(x => x.Booked, x => x.Booked - booking.Quantity)
+                .SetProperty(x => x.BookingsCancelled, x => x.BookingsCancelled + 1), ct);
         await db.Database.RecordAsync(booking.EventId, [RollupChange.Cancelled(booking.CreatedAt, booking.Quantity, now)], ct);
 
         // Read under the event row's lock: a seat change of this booking has committed by now.

@@ -107,7 +107,10 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
         var tickets = confirmed.Sum(a => a.Request.Quantity);
         var taken = await db.Events
             .Where(e => e.Id == eventId && e.Booked + e.Held + tickets <= e.Capacity)
-            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Booked, x => x.Booked + tickets).SetProperty(x => x.Version, x => x.Version + 1), ct);
+            .ExecuteUpdateAsync(e => e
+                .SetProperty(x => x.Booked, x => x.Booked + tickets)
+                .SetProperty(x => x.BookingsMade, x => x.BookingsMade + confirmed.Count)
+                .SetProperty(x => x.Version, x => x.Version + 1), ct);
         if (taken != 1)
         {
             throw new InvalidOperationException($"Event {eventId} could not take {tickets} tickets under its own lock.");

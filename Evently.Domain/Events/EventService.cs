@@ -140,6 +140,8 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
             await db.Bookings.Where(b => bookingIds.Contains(b.Id)).ExecuteUpdateAsync(b => b
                 .SetProperty(x => x.Status, Bookings.BookingStatus.Cancelled)
                 .SetProperty(x => x.CancelledAt, now), ct);
+            await db.Events.Where(e => e.Id == id)
+                .ExecuteUpdateAsync(e => e.SetProperty(x => x.BookingsCancelled, x => x.BookingsCancelled + bookings.Count), ct);
             await db.Database.RecordAsync(id, bookings.Select(b => RollupChange.Cancelled(b.CreatedAt, b.Quantity, now)), ct);
             await db.BookingSeats.Where(s => bookingIds.Contains(s.BookingId) && s.Active == true)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.Active, (bool?)null), ct);

@@ -20,7 +20,6 @@ public sealed class EventlyDbContext(DbContextOptions<EventlyDbContext> options)
     public DbSet<Notification> Notifications => Set<Notification>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<DailyBookingRollup> DailyBookingRollups => Set<DailyBookingRollup>();
-    public DbSet<EventBookingRollup> EventBookingRollups => Set<EventBookingRollup>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(EventlyDbContext).Assembly);

@@ -47,28 +47,6 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.ToTable("analytics_days", (string)null);
                 });
 
-            modelBuilder.Entity("Evently.Domain.Analytics.EventBookingRollup", b =>
-                {
-                    b.Property<long>("EventId")
-                        .HasColumnType("bigint");
-
-                    b.Property<int>("Bookings")
-                        .HasColumnType("int");
-
-                    b.Property<int>("Cancellations")
-                        .HasColumnType("int");
-
-                    b.Property<int>("TicketsSold")
-                        .HasColumnType("int");
-
-                    b.HasKey("EventId");
-
-                    b.HasIndex("TicketsSold", "EventId")
-                        .IsDescending(true, false);
-
-                    b.ToTable("analytics_events", (string)null);
-                });
-
             modelBuilder.Entity("Evently.Domain.Auth.User", b =>
                 {
                     b.Property<long>("Id")
@@ -256,6 +234,12 @@ namespace Evently.Domain.Infrastructure.Migrations
                     MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Booked")
+                        .HasColumnType("int");
+
+                    b.Property<int>("BookingsCancelled")
+                        .HasColumnType("int");
+
+                    b.Property<int>("BookingsMade")
                         .HasColumnType("int");
 
                     b.Property<int>("Capacity")
@@ -492,15 +476,6 @@ namespace Evently.Domain.Infrastructure.Migrations
                         .IsUnique();
 
                     b.ToTable("waitlist_entries", (string)null);
-                });
-
-            modelBuilder.Entity("Evently.Domain.Analytics.EventBookingRollup", b =>
-                {
-                    b.HasOne("Evently.Domain.Events.Event", null)
-                        .WithMany()
-                        .HasForeignKey("EventId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
                 });
 
             modelBuilder.Entity("Evently.Domain.Bookings.Booking", b =>

@@ -11,6 +11,20 @@ namespace Evently.Domain.Infrastructure.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<int>(
+                name: "BookingsCancelled",
+                table: "events",
+                type: "int",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<int>(
+                name: "BookingsMade",
+                table: "events",
+                type: "int",
+                nullable: false,
+                defaultValue: 0);
+
             migrationBuilder.CreateTable(
                 name: "analytics_days",
                 columns: table => new
@@ -28,33 +42,6 @@ namespace Evently.Domain.Infrastructure.Migrations
                 })
                 .Annotation("MySql:CharSet", "utf8mb4");
 
-            migrationBuilder.CreateTable(
-                name: "analytics_events",
-                columns: table => new
-                {
-                    EventId = table.Column<long>(type: "bigint", nullable: false),
-                    Bookings = table.Column<int>(type: "int", nullable: false),
-                    Cancellations = table.Column<int>(type: "int", nullable: false),
-                    TicketsSold = table.Column<int>(type: "int", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_analytics_events", x => x.EventId);
-                    table.ForeignKey(
-                        name: "FK_analytics_events_events_EventId",
-                        column: x => x.EventId,
-                        principalTable: "events",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                })
-                .Annotation("MySql:CharSet", "utf8mb4");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_analytics_events_TicketsSold_EventId",
-                table: "analytics_events",
-                columns: new[] { "TicketsSold", "EventId" },
-                descending: new[] { true, false });
-
             // The bookings made before this version, counted as the services count them from now on (a copy of
             // BookingRollup.RebuildSql as it is at this migration, which must not change with later versions).
             migrationBuilder.Sql("""
@@ -67,9 +54,10 @@ namespace Evently.Domain.Infrastructure.Migrations
                     SELECT DATE(CancelledAt), EventId % 64, 0, 1, 0, 0 FROM bookings WHERE Status = 'Cancelled'
                   ) AS changes
                   GROUP BY Day, Shard;
-                INSERT INTO analytics_events (EventId, Bookings, Cancellations, TicketsSold)
-                  SELECT EventId, COUNT(*), SUM(Status = 'Cancelled'), SUM(IF(Status = 'Confirmed', Quantity, 0))
-                    FROM bookings GROUP BY EventId;
+                UPDATE events e
+                  JOIN (SELECT EventId, COUNT(*) AS Made, SUM(Status = 'Cancelled') AS Cancelled FROM bookings GROUP BY EventId) b
+                    ON b.EventId = e.Id
+                  SET e.BookingsMade = b.Made, e.BookingsCancelled = b.Cancelled;
                 """);
         }
 
@@ -79,8 +67,13 @@ namespace Evently.Domain.Infrastructure.Migrations
             migrationBuilder.DropTable(
                 name: "analytics_days");
 
-            migrationBuilder.DropTable(
-                name: "analytics_events");
+            migrationBuilder.DropColumn(
+                name: "BookingsCancelled",
+                table: "events");
+
+            migrationBuilder.DropColumn(
+                name: "BookingsMade",
+                table: "events");
         }
     }
 }
