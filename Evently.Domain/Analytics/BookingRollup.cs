@@ -50,13 +50,15 @@ public static class BookingRollup
     public const int Shards = 64;
 
     /// <summary>
-    /// For the direct path's single batch: the day's rollup of the booking just written with <c>@attemptId</c>
-    /// (nothing when the batch wrote none), read from the booking row itself, so no round trip is added.
+    /// For the direct path's single batch, right after its INSERT of the booking: the day's rollup counts the
+    /// booking of <c>@tickets</c> made at <c>@now</c> if that INSERT wrote it (ROW_COUNT() > 0), and leaves
+    /// ROW_COUNT() > 0 just then, so the batch can still tell. The rollup table has no AUTO_INCREMENT column,
+    /// so LAST_INSERT_ID() stays the booking's id.
     /// </summary>
-    public const string RecordBookedByAttemptSql = """
+    public const string RecordBookedIfInsertedSql = """
         INSERT INTO analytics_days (Day, Shard, Bookings, Cancellations, BookingsCancelled, TicketsSold)
-          SELECT DATE(CreatedAt), EventId % 64, 1, 0, 0, Quantity FROM bookings WHERE AttemptId = @attemptId
-          ON DUPLICATE KEY UPDATE Bookings = Bookings + 1, TicketsSold = TicketsSold + VALUES(TicketsSold);
+          SELECT DATE(@now), @eventId % 64, 1, 0, 0, @tickets FROM DUAL WHERE ROW_COUNT() > 0
+          ON DUPLICATE KEY UPDATE Bookings = Bookings + 1, TicketsSold = TicketsSold + @tickets;
         """;
 
     /// <summary>

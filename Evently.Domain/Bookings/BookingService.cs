@@ -143,9 +143,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
           WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND Booked + Held + @tickets <= Capacity;
         INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey, RequestFingerprint, AttemptId)
           SELECT @eventId, @userId, @tickets, 'Confirmed', @now, @idempotencyKey, @fingerprint, @attemptId FROM DUAL WHERE ROW_COUNT() > 0;
-        SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), 0);
-        """ + BookingRollup.RecordBookedByAttemptSql + """
+        """ + BookingRollup.RecordBookedIfInsertedSql + """
 
+        SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), 0);
         COMMIT;
         """;
 
