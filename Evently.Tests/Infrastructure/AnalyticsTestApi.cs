@@ -6,6 +6,7 @@ using Evently.Domain.Infrastructure;
 using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Evently.Tests.Infrastructure;
@@ -65,11 +66,14 @@ public sealed class ClockedServices : IAsyncDisposable
         var meters = _metrics.GetRequiredService<IMeterFactory>();
         Bookings = new BookingService(_db, Clock, new BookingMetrics(meters), new WaitlistMetrics(meters));
         Events = new EventService(_db, Clock);
+        // Offers held for the default 15 minutes, not the fixture's few seconds.
+        Offers = new OfferService(_db, Clock, Options.Create(new WaitlistOptions()), new WaitlistMetrics(meters));
     }
 
     public FakeTimeProvider Clock { get; }
     public BookingService Bookings { get; }
     public EventService Events { get; }
+    public OfferService Offers { get; }
 
     /// <summary>Moves the clock (forward only) to the instant given.</summary>
     public ClockedServices At(DateTime utc)
