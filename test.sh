@@ -2,6 +2,7 @@
 # Runs every test: fast unit tests and the end-to-end tests, which start the whole app once.
 set -euo pipefail
 cd "$(dirname "$0")"
+prerequisites_for=tests
 source eng/prerequisites.sh
 
 log=$(mktemp)

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Evently.ApiService.Analytics;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Events;
 using Evently.ApiService.Infrastructure;
+using Evently.Domain.Analytics;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
@@ -26,6 +28,8 @@ public static class Extensions
         builder.Services.AddSingleton<WaitlistMetrics>();
         builder.Services.AddSingleton<WorkerNudge>();
         builder.Services.AddSingleton<BookingQueue>();
+        builder.Services.AddScoped<AnalyticsService>();
+        builder.Services.AddSingleton<AnalyticsCache>();
 
         builder.AddEventlyAuthentication();
         builder.AddEventlyForwardedHeaders();

@@ -1,4 +1,6 @@
 using Evently.ApiService;
+using Evently.ApiService.Admin;
+using Evently.ApiService.Analytics;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Bookings;
 using Evently.ApiService.Events;
@@ -15,6 +17,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseEventlyForwardedHeaders();
+app.UseAdminPage();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
@@ -33,5 +36,6 @@ app.MapEventsApi();
 app.MapBookingsApi();
 app.MapWaitlistApi();
 app.MapNotificationsApi();
+app.MapAnalyticsApi();
 
 app.Run();

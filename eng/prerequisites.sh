@@ -6,10 +6,16 @@ set -euo pipefail
 missing_packages=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing_packages+=(mariadb-server)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing_packages+=(redis-server)
+# The tests only (test.sh sets prerequisites_for=tests): the admin page's browser test drives Debian's
+# Chromium through its driver, at these paths.
+if [ "${prerequisites_for:-app}" = tests ]; then
+  [ -x /usr/bin/chromium ] || missing_packages+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing_packages+=(chromium-driver)
+fi
 
 if [ ${#missing_packages[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "Evently needs ${missing_packages[*]} (MariaDB 10.11+ and Redis 7+) and this is not a Debian/Ubuntu machine:" >&2
+    echo "Evently needs ${missing_packages[*]} (MariaDB 10.11+, Redis 7+; Chromium for the tests) and this is not a Debian/Ubuntu machine:" >&2
     echo "install them with your package manager, or run with Evently__Infrastructure=containers and a container runtime." >&2
     exit 1
   fi

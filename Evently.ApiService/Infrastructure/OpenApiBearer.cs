@@ -24,7 +24,8 @@ internal sealed class OpenApiBearer : IOpenApiDocumentTransformer, IOpenApiOpera
         document.Info.Title = "Evently API";
         document.Info.Description = "Browse events, book tickets without overselling, join waitlists. " +
             "Errors are RFC 9457 problem details; the 'type' URI ends in a stable code such as sold-out " +
-            "(also given as 'code'). Any call may answer 429 with a Retry-After header when a rate limit is reached.";
+            "(also given as 'code'). Any call may answer 429 with a Retry-After header when a rate limit is reached. " +
+            "Admins see the analytics as charts, and any event's seat map, on the [admin page](/admin).";
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using System.Data;
+using Evently.Domain.Analytics;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
@@ -87,6 +88,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
                 && e.Booked + e.Held + tickets <= e.Capacity)
             .ExecuteUpdateAsync(e => e
                 .SetProperty(x => x.Booked, x => x.Booked + tickets)
+                .SetProperty(x => x.BookingsMade, x => x.BookingsMade + 1)
                 .SetProperty(x => x.Version, x => x.Version + 1), ct);
         if (taken == 0)
         {
@@ -126,19 +128,23 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return seats.Count > 0 ? BookingErrors.SeatTaken : BookingErrors.SoldOut;
         }
 
+        await db.Database.RecordAsync(command.EventId, [RollupChange.Booked(now, tickets)], ct);
         await transaction.CommitAsync(ct);
         return booking;
     }
 
     // The hot path, tickets without seats, as one batch in one round trip: the event row's lock is
     // held only while the server runs it, not across trips to the app, so one popular event still sells
-    // quickly. The same conditional write as above; the INSERT runs only if it took the tickets.
+    // quickly. The same conditional write as above; the INSERT runs only if it took the tickets, and the
+    // day's analytics rollup counts the booking it wrote, if any.
     private const string BookTicketsSql = """
         START TRANSACTION;
-        UPDATE events SET Booked = Booked + @tickets, Version = Version + 1
+        UPDATE events SET Booked = Booked + @tickets, BookingsMade = BookingsMade + 1, Version = Version + 1
           WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND Booked + Held + @tickets <= Capacity;
         INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey, RequestFingerprint, AttemptId)
           SELECT @eventId, @userId, @tickets, 'Confirmed', @now, @idempotencyKey, @fingerprint, @attemptId FROM DUAL WHERE ROW_COUNT() > 0;
+        """ + BookingRollup.RecordBookedIfInsertedSql + """
+
         SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), 0);
         COMMIT;
         """;
@@ -342,7 +348,8 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         var seatIds = new WaitlistEntry { HeldSeatIds = held }.HeldSeats();
         await db.Events.Where(e => e.Id == entry.EventId).ExecuteUpdateAsync(e => e
             .SetProperty(x => x.Held, x => x.Held - entry.Quantity)
-            .SetProperty(x => x.Booked, x => x.Booked + entry.Quantity), ct);
+            .SetProperty(x => x.Booked, x => x.Booked + entry.Quantity)
+            .SetProperty(x => x.BookingsMade, x => x.BookingsMade + 1), ct);
         if (seatIds.Count > 0)
         {
             await db.Seats.Where(s => seatIds.Contains(s.Id) && s.Status == SeatStatus.Held)
@@ -373,6 +380,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         }
         await db.WaitlistEntries.Where(w => w.Id == entry.Id)
             .ExecuteUpdateAsync(w => w.SetProperty(x => x.BookingId, booking.Id).SetProperty(x => x.HeldSeatIds, (string?)null), ct);
+        await db.Database.RecordAsync(entry.EventId, [RollupChange.Booked(now, entry.Quantity)], ct);
         await transaction.CommitAsync(ct);
         waitlistMetrics.Claimed();
         return booking;
@@ -438,9 +446,12 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return stillConfirmed ? BookingErrors.EventStarted : false;
         }
 
-        // Only the cancel that flipped the booking gives its tickets back.
+        // Only the cancel that flipped the booking gives its tickets back, and counts in the analytics.
         await db.Events.Where(e => e.Id == booking.EventId)
-            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Booked, x => x.Booked - booking.Quantity), ct);
+            .ExecuteUpdateAsync(e => e
+                .SetProperty(x => x.Booked, x => x.Booked - booking.Quantity)
+                .SetProperty(x => x.BookingsCancelled, x => x.BookingsCancelled + 1), ct);
+        await db.Database.RecordAsync(booking.EventId, [RollupChange.Cancelled(booking.CreatedAt, booking.Quantity, now)], ct);
 
         // Read under the event row's lock: a seat change of this booking has committed by now.
         var seatIds = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Text;
+using Evently.Domain.Analytics;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
@@ -106,7 +107,10 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
         var tickets = confirmed.Sum(a => a.Request.Quantity);
         var taken = await db.Events
             .Where(e => e.Id == eventId && e.Booked + e.Held + tickets <= e.Capacity)
-            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Booked, x => x.Booked + tickets).SetProperty(x => x.Version, x => x.Version + 1), ct);
+            .ExecuteUpdateAsync(e => e
+                .SetProperty(x => x.Booked, x => x.Booked + tickets)
+                .SetProperty(x => x.BookingsMade, x => x.BookingsMade + confirmed.Count)
+                .SetProperty(x => x.Version, x => x.Version + 1), ct);
         if (taken != 1)
         {
             throw new InvalidOperationException($"Event {eventId} could not take {tickets} tickets under its own lock.");
@@ -125,6 +129,8 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
             .Select(b => new { b.Id, b.AttemptId }).ToListAsync(ct);
         var byAttempt = made.ToDictionary(b => b.AttemptId!.Value, b => b.Id);
         var bookingIds = confirmed.ToDictionary(a => a.Request.RequestId, a => byAttempt[AttemptId(a.Request.RequestId)]);
+
+        await db.Database.RecordAsync(eventId, confirmed.Select(a => RollupChange.Booked(now, a.Request.Quantity)), ct);
 
         var seatRows = confirmed.SelectMany(a => (a.Request.SeatIds ?? []).Select(seat => new object?[] { bookingIds[a.Request.RequestId], seat, true })).ToList();
         if (seatRows.Count > 0)

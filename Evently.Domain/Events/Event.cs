@@ -16,6 +16,11 @@ public sealed class Event
 
     // Tickets held for waitlist offers; not bookable by anyone else while the offer is open.
     public int Held { get; set; }
+
+    // For the analytics: bookings of the event ever made, and those cancelled since, counted by the same
+    // writes that change Booked (see BookingRollup).
+    public int BookingsMade { get; set; }
+    public int BookingsCancelled { get; set; }
     public EventStatus Status { get; set; } = EventStatus.Scheduled;
     public bool HasSeating { get; set; }
     public bool HighDemand { get; set; }

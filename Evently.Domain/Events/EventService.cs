@@ -1,3 +1,4 @@
+using Evently.Domain.Analytics;
 using Evently.Domain.Common;
 using Evently.Domain.Infrastructure;
 using Evently.Domain.Notifications;
@@ -132,13 +133,16 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
 
             var bookings = await db.Bookings
                 .Where(b => b.EventId == id && b.Status == Bookings.BookingStatus.Confirmed)
-                .Select(b => new { b.Id, b.UserId })
+                .Select(b => new { b.Id, b.UserId, b.CreatedAt, b.Quantity })
                 .ToListAsync(ct);
             var bookingIds = bookings.Select(b => b.Id).ToList();
 
             await db.Bookings.Where(b => bookingIds.Contains(b.Id)).ExecuteUpdateAsync(b => b
                 .SetProperty(x => x.Status, Bookings.BookingStatus.Cancelled)
                 .SetProperty(x => x.CancelledAt, now), ct);
+            await db.Events.Where(e => e.Id == id)
+                .ExecuteUpdateAsync(e => e.SetProperty(x => x.BookingsCancelled, x => x.BookingsCancelled + bookings.Count), ct);
+            await db.Database.RecordAsync(id, bookings.Select(b => RollupChange.Cancelled(b.CreatedAt, b.Quantity, now)), ct);
             await db.BookingSeats.Where(s => bookingIds.Contains(s.BookingId) && s.Active == true)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.Active, (bool?)null), ct);
             await db.Seats.Where(s => s.EventId == id)

@@ -1,3 +1,4 @@
+using Evently.Domain.Analytics;
 using Evently.Domain.Auth;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
@@ -18,6 +19,7 @@ public sealed class EventlyDbContext(DbContextOptions<EventlyDbContext> options)
     public DbSet<WaitlistEntry> WaitlistEntries => Set<WaitlistEntry>();
     public DbSet<Notification> Notifications => Set<Notification>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<DailyBookingRollup> DailyBookingRollups => Set<DailyBookingRollup>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(EventlyDbContext).Assembly);

@@ -99,6 +99,16 @@ public sealed class OpenApiDocumentTests(EventlyAppFixture fixture)
         await admin.Http.DeleteAsync($"/api/events/{seated.Id}");
         await user.Http.DeleteAsync($"/api/events/{plain.Id}");
 
+        await admin.Http.GetAsync("/api/analytics/bookings");
+        await admin.Http.GetAsync("/api/analytics/bookings?from=2027-03-01&to=2027-03-31");
+        await admin.Http.GetAsync("/api/analytics/bookings?from=2027-03-10&to=2027-03-09");
+        await admin.Http.GetAsync("/api/analytics/bookings?from=not-a-day");
+        await admin.Http.GetAsync("/api/analytics/events?top=5");
+        await admin.Http.GetAsync("/api/analytics/events?top=500");
+        await admin.Http.GetAsync("/api/analytics/utilization");
+        await user.Http.GetAsync("/api/analytics/utilization");
+        await api.GetAsync("/api/analytics/events");
+
         using var anonymous = fixture.CreateApiClient();
         anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token");
         await anonymous.GetAsync("/api/bookings");

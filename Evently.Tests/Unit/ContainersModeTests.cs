@@ -13,6 +13,9 @@ namespace Evently.Tests.Unit;
 
 // Containers mode keeps MySQL's data in a named volume, which remembers the password of the first run.
 // The model is only built, never started: there is no container runtime here.
+// In the app's collection, after its start: on a first run (CI's empty home) that start writes the generated
+// secrets to the same user-secrets file these tests empty and read back, and running beside it they raced.
+[Collection(AppCollection.Name)]
 public sealed class ContainersModeTests
 {
     // The model is all these tests look at; its logs would only be the failed start described in BuildAsync.

@@ -4,7 +4,8 @@ using System.Globalization;
 namespace Evently.LoadTest;
 
 internal sealed record LoadSettings(
-    int Clients, TimeSpan Duration, TimeSpan WarmUp, bool Direct, bool Mixed, bool Queue, int QueueRequests, int QueueTickets)
+    int Clients, TimeSpan Duration, TimeSpan WarmUp, bool Direct, bool Mixed, bool Queue, int QueueRequests, int QueueTickets,
+    bool Analytics, int AnalyticsEvents, int AnalyticsBookings, int AnalyticsCalls)
 {
     // Far above what one client can do, so it only matters if the clock misbehaves: every loop ends.
     public int MaxRequestsPerClient => (int)Math.Ceiling(Math.Max(Duration.TotalSeconds, WarmUp.TotalSeconds) * 10_000);
@@ -21,7 +22,9 @@ internal sealed record LoadSettings(
         return new(Clients: Option("--clients", 64), Duration: TimeSpan.FromSeconds(Option("--duration", 20)),
             WarmUp: TimeSpan.FromSeconds(3), Direct: scenarios.Contains("direct"), Mixed: scenarios.Contains("mixed"),
             Queue: scenarios.Contains("queue"),
-            QueueRequests: Option("--requests", 100_000), QueueTickets: Option("--tickets", 10_000));
+            QueueRequests: Option("--requests", 100_000), QueueTickets: Option("--tickets", 10_000),
+            Analytics: scenarios.Contains("analytics"), AnalyticsEvents: Option("--events", 10_000),
+            AnalyticsBookings: Option("--bookings", 1_000_000), AnalyticsCalls: Option("--calls", 50));
     }
 }
 

@@ -15,6 +15,18 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
 };
 var api = new EventlyApi(http);
 
+// First, when asked for: it needs none of the seeding below, which it would only add to.
+if (settings.Analytics)
+{
+    var analytics = await AnalyticsScenario.RunAsync(http, api, (await app.DatabaseConnectionStringAsync())!,
+        settings.AnalyticsEvents, settings.AnalyticsBookings, settings.AnalyticsCalls);
+    Report.PrintAnalytics(machine, analytics);
+    if (!analytics.Holds || !(settings.Direct || settings.Queue))
+    {
+        return analytics.Holds ? 0 : 1;
+    }
+}
+
 Console.WriteLine($"Seeding events and {settings.Clients} users through the API...");
 var seed = await Seeder.RunAsync(api, settings.Clients);
 var ledger = new BookingLedger(seed.Events.Count);

@@ -141,6 +141,26 @@ internal static class Report
 
     private static string MiB(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture);
 
+    public static void PrintAnalytics(string machine, AnalyticsResult r)
+    {
+        Console.WriteLine();
+        Console.WriteLine("---- admin analytics (paste into BENCHMARKS.md) ----");
+        Console.WriteLine($"Evently analytics benchmark, {DateTime.UtcNow:yyyy-MM-dd}: {machine}; app and benchmark on the same machine.");
+        Console.WriteLine($"{r.Bookings:N0} bookings ({r.Cancelled:N0} cancelled) over {r.Events:N0} events and 365 days, seeded set-based in {r.SeedSeconds:N0} s. "
+            + $"One call at a time: {r.Endpoints[0].Calls} uncached ('Cache-Control: no-cache'), {r.Endpoints[0].Calls * 4} cached.");
+        Console.WriteLine();
+        Console.WriteLine("| Endpoint | uncached p50 ms | uncached p99 ms | cached p50 ms | cached p99 ms | answer |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var e in r.Endpoints)
+        {
+            Console.WriteLine($"| {e.Name} | {e.UncachedP50Ms:N1} | {e.UncachedP99Ms:N1} | {e.CachedP50Ms:N1} | {e.CachedP99Ms:N1} | {e.Bytes / 1024.0:N1} KiB |");
+        }
+        Console.WriteLine();
+        Console.WriteLine("Without rollups, the same figures counted from the bookings table (one SQL query each, no HTTP): "
+            + string.Join("; ", r.WithoutRollups.Select(w => $"{w.What} {w.Ms:N0} ms")) + ".");
+        Console.WriteLine($"Checks against the bookings table: {string.Join("; ", r.Checks)}.");
+    }
+
     private static string Ratio(ScenarioResult result, ScenarioResult baseline) =>
         (result.SuccessThroughput / baseline.SuccessThroughput).ToString("0.00", CultureInfo.InvariantCulture) + "x";
 

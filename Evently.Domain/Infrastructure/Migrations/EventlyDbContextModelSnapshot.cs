@@ -22,6 +22,31 @@ namespace Evently.Domain.Infrastructure.Migrations
 
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
+            modelBuilder.Entity("Evently.Domain.Analytics.DailyBookingRollup", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<int>("Shard")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Bookings")
+                        .HasColumnType("int");
+
+                    b.Property<int>("BookingsCancelled")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Cancellations")
+                        .HasColumnType("int");
+
+                    b.Property<int>("TicketsSold")
+                        .HasColumnType("int");
+
+                    b.HasKey("Day", "Shard");
+
+                    b.ToTable("analytics_days", (string)null);
+                });
+
             modelBuilder.Entity("Evently.Domain.Auth.User", b =>
                 {
                     b.Property<long>("Id")
@@ -209,6 +234,12 @@ namespace Evently.Domain.Infrastructure.Migrations
                     MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Booked")
+                        .HasColumnType("int");
+
+                    b.Property<int>("BookingsCancelled")
+                        .HasColumnType("int");
+
+                    b.Property<int>("BookingsMade")
                         .HasColumnType("int");
 
                     b.Property<int>("Capacity")
