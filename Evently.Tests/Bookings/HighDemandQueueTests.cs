@@ -63,7 +63,8 @@ public sealed class HighDemandQueueTests(EventlyAppFixture fixture)
             }
         }
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 30);
-        Assert.Equal((30, 0), ((await fixture.ReadEventAsync(evt.Id)).Booked, (await fixture.ReadEventAsync(evt.Id)).Available));
+        var read = await fixture.ReadEventOnceFreshAsync(evt.Id, e => e.Booked == 30);
+        Assert.Equal((30, 0), (read.Booked, read.Available));
         await using var db = fixture.CreateDbContext();
         Assert.Equal(100, await db.BookingRequests.CountAsync(r => r.EventId == evt.Id));
         Assert.Contains(await users[0].NotificationsAsync(), n => n.Kind is "booking-confirmed" or "booking-rejected");
