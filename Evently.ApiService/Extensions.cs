@@ -22,6 +22,7 @@ public static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<EventService>();
         builder.Services.AddScoped<BookingService>();
+        builder.Services.AddSingleton<TicketBatches>();
         builder.Services.AddSingleton<BookingMetrics>();
         builder.Services.AddScoped<WaitlistService>();
         builder.Services.AddScoped<NotificationService>();

@@ -50,15 +50,13 @@ public static class BookingRollup
     public const int Shards = 64;
 
     /// <summary>
-    /// For the direct path's single batch, right after its INSERT of the booking: the day's rollup counts the
-    /// booking of <c>@tickets</c> made at <c>@now</c> if that INSERT wrote it (ROW_COUNT() > 0), and leaves
-    /// ROW_COUNT() > 0 just then, so the batch can still tell. The rollup table has no AUTO_INCREMENT column,
-    /// so LAST_INSERT_ID() stays the booking's id.
+    /// For the direct path's batch, right after its INSERT of <c>@count</c> bookings: the day's rollup counts
+    /// them, <c>@tickets</c> tickets made at <c>@now</c>, if that INSERT wrote them (ROW_COUNT() > 0).
     /// </summary>
     public const string RecordBookedIfInsertedSql = """
         INSERT INTO analytics_days (Day, Shard, Bookings, Cancellations, BookingsCancelled, TicketsSold)
-          SELECT DATE(@now), @eventId % 64, 1, 0, 0, @tickets FROM DUAL WHERE ROW_COUNT() > 0
-          ON DUPLICATE KEY UPDATE Bookings = Bookings + 1, TicketsSold = TicketsSold + @tickets;
+          SELECT DATE(@now), @eventId % 64, @count, 0, 0, @tickets FROM DUAL WHERE ROW_COUNT() > 0
+          ON DUPLICATE KEY UPDATE Bookings = Bookings + @count, TicketsSold = TicketsSold + @tickets;
         """;
 
     /// <summary>

@@ -24,7 +24,8 @@ namespace Evently.Domain.Bookings;
 /// would get it wrong anyway. Every write that changes an event's tickets or seats locks the event row
 /// first, and the transactions that read after that lock do so at READ COMMITTED, so what they read is current.
 /// </remarks>
-public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics, WaitlistMetrics waitlistMetrics)
+public sealed class BookingService(
+    EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics, WaitlistMetrics waitlistMetrics, TicketBatches? batches = null)
 {
     public async Task<Result<Booking>> BookAsync(BookingCommand command, CancellationToken cancellationToken)
     {
@@ -37,16 +38,29 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             return replay;
         }
 
-        var evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == command.EventId, cancellationToken);
-        var seats = command.SeatIds is { } seatIds
-            ? await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken)
-            : [];
-        if (BookingRules.CheckEvent(evt, command, seats, timeProvider.UtcNow()) is { } refused)
+        // Tickets without seats need no read first: the conditional write checks the event itself, and its
+        // reasons are read only when it refuses. Chosen seats are checked against the event beforehand.
+        Event? evt = null;
+        List<Seat> seats = [];
+        if (command.SeatIds is { } seatIds)
         {
-            return await RefuseAsync(command, refused, cancellationToken);
+            evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == command.EventId, cancellationToken);
+            seats = await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken);
+            if (BookingRules.CheckEvent(evt, command, seats, timeProvider.UtcNow()) is { } refused)
+            {
+                return await RefuseAsync(command, refused, cancellationToken);
+            }
         }
 
         var attempt = new BookingAttempt(command, seats);
+        // Tickets of a busy event are written with the others of its next batch; what a batch cannot write
+        // whole is booked alone, with the exact refusals and the retries.
+        if (seats.Count == 0 && batches is not null
+            && await batches.BookAsync(command.EventId, attempt.Ticket, timeProvider.UtcNow(), cancellationToken) is { } batched)
+        {
+            metrics.Made(batched.Quantity);
+            return batched;
+        }
         var result = await db.Database.CreateExecutionStrategy()
             .ExecuteAsync(attempt, TryBookAsync, VerifyBookedAsync, cancellationToken);
         if (!result.Succeeded)
@@ -55,7 +69,7 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         }
 
         var booking = result.Value!;
-        booking.Event = evt;
+        booking.Event ??= evt;
         metrics.Made(booking.Quantity);
         return booking;
     }
@@ -65,6 +79,9 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         // Stored with the booking by whichever try writes it: the database answers whether that happened.
         public Guid Token { get; } = Guid.NewGuid();
         public string Fingerprint { get; } = BookingRules.Fingerprint(Command);
+
+        public TicketBatches.Ticket Ticket => new(Command.UserId, BookingRules.Tickets(Command), Command.IdempotencyKey,
+            Command.IdempotencyKey is null ? null : Fingerprint, Token);
 
         // The offer this attempt claims, for claims of a waitlist offer.
         public WaitlistEntry? ClaimOf { get; init; }
@@ -133,93 +150,43 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
         return booking;
     }
 
-    // The hot path, tickets without seats, as one batch in one round trip: the event row's lock is
-    // held only while the server runs it, not across trips to the app, so one popular event still sells
-    // quickly. The same conditional write as above; the INSERT runs only if it took the tickets, and the
-    // day's analytics rollup counts the booking it wrote, if any.
-    private const string BookTicketsSql = """
-        START TRANSACTION;
-        UPDATE events SET Booked = Booked + @tickets, BookingsMade = BookingsMade + 1, Version = Version + 1
-          WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND Booked + Held + @tickets <= Capacity;
-        INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey, RequestFingerprint, AttemptId)
-          SELECT @eventId, @userId, @tickets, 'Confirmed', @now, @idempotencyKey, @fingerprint, @attemptId FROM DUAL WHERE ROW_COUNT() > 0;
-        """ + BookingRollup.RecordBookedIfInsertedSql + """
-
-        SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), 0);
-        COMMIT;
-        """;
-
+    // Tickets without seats, alone: a batch of one (TicketBatches), in one round trip.
     private async Task<Result<Booking>> TryBookTicketsAsync(BookingAttempt attempt, CancellationToken ct)
     {
         var command = attempt.Command;
         var now = timeProvider.UtcNow();
-        var tickets = BookingRules.Tickets(command);
         var connection = (MySqlConnection)db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var batch = new MySqlCommand(BookTicketsSql, connection);
-            batch.Parameters.AddWithValue("@eventId", command.EventId);
-            batch.Parameters.AddWithValue("@userId", command.UserId);
-            batch.Parameters.AddWithValue("@tickets", tickets);
-            batch.Parameters.AddWithValue("@now", now);
-            batch.Parameters.AddWithValue("@idempotencyKey", command.IdempotencyKey);
-            batch.Parameters.AddWithValue("@fingerprint", command.IdempotencyKey is null ? null : attempt.Fingerprint);
-            batch.Parameters.AddWithValue("@attemptId", attempt.Token);
+            await using var batch = TicketBatches.Command(connection, command.EventId, [attempt.Ticket], now);
 
             // Not cancellable once sent, and rolled back if any statement fails: a batch stopped halfway
             // would leave its transaction, and the event row's lock, open on a pooled connection.
-            long bookingId;
+            Booking? booking;
             try
             {
-                await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);
-                await reader.ReadAsync(CancellationToken.None);
-                bookingId = Convert.ToInt64(reader.GetValue(0));
-                while (await reader.NextResultAsync(CancellationToken.None))
-                {
-                }
+                booking = (await TicketBatches.ReadWrittenAsync(batch, command.EventId, [attempt.Ticket], now)).SingleOrDefault();
             }
             catch (MySqlException ex)
             {
                 // If the reply was lost after the COMMIT, the strategy asks the database by the attempt's token.
-                await RollBackQuietlyAsync(connection);
+                await TicketBatches.RollBackQuietlyAsync(connection);
                 if (ex.ErrorCode != MySqlErrorCode.DuplicateKeyEntry)
                 {
                     throw;
                 }
-                // The twin with the same Idempotency-Key won; its booking is the answer (see RefuseAsync).
-                return BookingErrors.SoldOut;
+                // A batch that had this attempt may have written it after all (its reply lost); otherwise the
+                // twin with the same Idempotency-Key won, and its booking is the answer (see RefuseAsync).
+                return await QueryBookings().SingleOrDefaultAsync(b => b.AttemptId == attempt.Token, ct) is { } made
+                    ? made
+                    : BookingErrors.SoldOut;
             }
-
-            return bookingId > 0
-                ? new Booking
-                {
-                    Id = bookingId, EventId = command.EventId, UserId = command.UserId, Quantity = tickets, CreatedAt = now,
-                    IdempotencyKey = command.IdempotencyKey, AttemptId = attempt.Token
-                }
-                : await WhyNotBookableAsync(command.EventId, now, ct);
+            return booking ?? (Result<Booking>)await WhyNotBookableAsync(command.EventId, now, ct, seatsChosen: false);
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
-        }
-    }
-
-    private static async Task RollBackQuietlyAsync(MySqlConnection connection)
-    {
-        if (connection.State != ConnectionState.Open)
-        {
-            // The connection is gone, and the server rolls back whatever it had not committed.
-            return;
-        }
-        try
-        {
-            await using var rollback = new MySqlCommand("ROLLBACK", connection);
-            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (MySqlException)
-        {
-            // The connection is gone, and the server rolls back with it.
         }
     }
 
@@ -239,12 +206,14 @@ public sealed class BookingService(EventlyDbContext db, TimeProvider timeProvide
             .Where(s => s.EventId == eventId && seatIds.Contains(s.Id) && s.Status == SeatStatus.Available)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct);
 
-    private async Task<DomainError> WhyNotBookableAsync(long eventId, DateTime now, CancellationToken ct)
+    // Why a conditional write took nothing, in the order BookingRules.CheckEvent reports it.
+    private async Task<DomainError> WhyNotBookableAsync(long eventId, DateTime now, CancellationToken ct, bool seatsChosen = true)
     {
         var evt = await db.Events.AsNoTracking().Where(e => e.Id == eventId)
-            .Select(e => new { e.Status, e.StartsAt }).SingleOrDefaultAsync(ct);
+            .Select(e => new { e.Status, e.StartsAt, e.HasSeating }).SingleOrDefaultAsync(ct);
         return evt is null || evt.Status == EventStatus.Cancelled ? BookingErrors.EventNotFound
             : evt.StartsAt <= now ? BookingErrors.EventStarted
+            : evt.HasSeating && !seatsChosen ? BookingErrors.SeatsRequired
             : BookingErrors.SoldOut;
     }
 
