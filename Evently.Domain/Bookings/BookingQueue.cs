@@ -32,7 +32,7 @@ public enum EnqueueOutcome
 /// one stream per event, read by one worker at a time (a lease) through a consumer group, so each event's
 /// requests are answered in the order they were accepted. Intake is one Lua script: the per-user cap,
 /// the Idempotency-Key, the sequence number and the stream entry are written together or not at all.
-/// With Redis's append-only file fsynced on every write, an accepted request survives a crash.
+/// Redis writes its append-only file before it replies, so an accepted request survives a crash of Redis (see README).
 /// </summary>
 public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider timeProvider)
 {

@@ -421,9 +421,9 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("UserId", "CreatedAt");
+                    b.HasIndex("EmailedAt", "EmailFailedAt");
 
-                    b.HasIndex("EmailedAt", "EmailFailedAt", "NextEmailAttemptAt");
+                    b.HasIndex("UserId", "CreatedAt");
 
                     b.ToTable("notifications", (string)null);
                 });
