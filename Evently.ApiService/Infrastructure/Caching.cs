@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Evently.ApiService.Events;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
@@ -22,7 +23,8 @@ public static class Caching
         builder.Services.AddSingleton<EventReads>();
         builder.Services.AddOptions<EventReadsTestingOptions>().BindConfiguration(EventReadsTestingOptions.Section);
 
-        var serializer = new FusionCacheSystemTextJsonSerializer(EventReads.JsonOptions);
+        // FusionCache's own entry metadata holds value tuples, which System.Text.Json writes only with fields on.
+        var serializer = new FusionCacheSystemTextJsonSerializer(new JsonSerializerOptions(EventReads.JsonOptions) { IncludeFields = true });
         builder.Services.AddFusionCache()
             .WithOptions(options =>
             {
