@@ -6,15 +6,16 @@ namespace Evently.ApiService.Infrastructure;
 
 /// <summary>
 /// A token bucket kept in Redis, so that a limit holds across every API replica. Each replica takes tokens
-/// in small batches (a twentieth of the limit) and spends them from memory for up to a second,
+/// in small batches (a twentieth of the limit) and spends them from memory until the bucket's period ends,
 /// so that most requests cost no round trip; what one replica holds unspent is what another may be refused
-/// early, never more than the limit in all. While Redis is unreachable each replica falls back to a bucket
+/// early, never more than the limit in all: tokens are spent in the period that granted them. While Redis is unreachable each replica falls back to a bucket
 /// of its own with the same limit, rather than failing requests.
 /// </summary>
 public sealed class SharedTokenBucket : RateLimiter
 {
     // KEYS: the bucket. ARGV: limit, period (ms), tokens wanted. Refilled by the limit at the end of each period,
     // as the per-process TokenBucketRateLimiter is: a burst never gets more than the limit within a period.
+    // Returns the tokens granted and the milliseconds left in the period.
     private static readonly RedisScript Take = new("""
         local limit, period, wanted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
         local time = redis.call('TIME')
@@ -31,12 +32,8 @@ public sealed class SharedTokenBucket : RateLimiter
         tokens = tokens - granted
         redis.call('HSET', KEYS[1], 'tokens', tokens, 'since', since)
         redis.call('PEXPIRE', KEYS[1], period * 2)
-        local wait = 0
-        if granted == 0 then wait = since + period - now end
-        return { granted, wait }
+        return { granted, since + period - now }
         """);
-
-    private static readonly TimeSpan LocalTokenLifetime = TimeSpan.FromSeconds(1);
 
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisKey _key;
@@ -85,13 +82,14 @@ public sealed class SharedTokenBucket : RateLimiter
             {
                 return _fallback.Value.AttemptAcquire();
             }
+            // Granted, and how long the period that granted them has left.
             var answer = (long[])(await Take.EvaluateAsync(_redis.GetDatabase(), [_key],
                 [_limit, (long)_period.TotalMilliseconds, _batch]))!;
             if (answer[0] == 0)
             {
                 return Lease.Refused(TimeSpan.FromMilliseconds(answer[1]));
             }
-            Volatile.Write(ref _localTokensUntil, Environment.TickCount64 + (long)LocalTokenLifetime.TotalMilliseconds);
+            Volatile.Write(ref _localTokensUntil, Environment.TickCount64 + Math.Min(answer[1], (long)_period.TotalMilliseconds));
             Interlocked.Exchange(ref _localTokens, (int)answer[0] - 1);
             return Lease.Acquired;
         }
