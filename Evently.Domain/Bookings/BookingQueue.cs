@@ -179,7 +179,12 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
     /// </summary>
     public Task PauseAsync() => redis.GetDatabase().StringSetAsync(Paused, 1);
 
-    public Task ResumeAsync() => redis.GetDatabase().KeyDeleteAsync(Paused);
+    /// <summary>Lets the drain go on, and wakes the workers rather than leaving it to their next look.</summary>
+    public async Task ResumeAsync()
+    {
+        await redis.GetDatabase().KeyDeleteAsync(Paused);
+        await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel.Name), "queue");
+    }
 
     public Task<bool> IsPausedAsync() => redis.GetDatabase().KeyExistsAsync(Paused);
 
