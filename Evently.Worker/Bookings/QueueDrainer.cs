@@ -11,7 +11,7 @@ public sealed class QueueOptions
     public const string Section = "Evently:Queue";
 
     /// <summary>Requests answered per transaction.</summary>
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 1000;
 
     /// <summary>How long a worker keeps an event's stream without renewing; a dead worker's requests wait that long.</summary>
     public int LeaseSeconds { get; set; } = 10;
