@@ -53,6 +53,7 @@ internal static class HighDemandScenario
         var next = -1;
         var samples = new ConcurrentBag<(int Status, double Ms)>();
         var clock = Stopwatch.StartNew();
+        var cpu = CpuUse.Start();
         var intakeDone = false;
         // The worker's side, read from the database while the intake runs: every answer is a booking_requests row.
         var watch = WatchAnswersAsync(connectionString, evt.Id, capacity, clock, () => Volatile.Read(ref intakeDone) ? samples.Count(s => s.Status == 202) : null);
@@ -67,6 +68,8 @@ internal static class HighDemandScenario
             }
         })));
         var intakeSeconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"  CPU during the intake, % of one core: {cpu.Report()}");
+        cpu = CpuUse.Start();
         Volatile.Write(ref intakeDone, true);
         var drainStart = 0.0;
         if (drainHeld)
@@ -75,6 +78,7 @@ internal static class HighDemandScenario
             await queue.ResumeAsync();
         }
         var (answered, lastConfirmation, lastAnswer, booked) = await watch;
+        Console.WriteLine($"  CPU from the end of the intake to the last answer, % of one core: {cpu.Report()}");
         var accepted = samples.Count(s => s.Status == 202);
 
         var latencies = samples.Where(s => s.Status == 202).Select(s => s.Ms).Order().ToArray();

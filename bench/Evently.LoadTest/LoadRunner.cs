@@ -73,10 +73,12 @@ internal static class LoadRunner
         await Task.WhenAll(loads.Select(l => RunClientsAsync(settings.Clients, settings.WarmUp, settings.MaxRequestsPerClient, l.Send)));
 
         var clock = Stopwatch.StartNew();
+        var cpu = CpuUse.Start();
         var measured = loads.Select(l => RunClientsAsync(settings.Clients, settings.Duration, settings.MaxRequestsPerClient, l.Send)).ToArray();
         var beside = duringMeasurement?.Invoke(settings.Duration) ?? Task.CompletedTask;
         var samples = await Task.WhenAll(measured);
         var elapsed = clock.Elapsed;
+        Console.WriteLine($"  CPU while measured, % of one core: {cpu.Report()}");
         await beside;
         return loads.Select((l, i) => ScenarioResult.From(l.Name, l.SuccessStatus, samples[i].SelectMany(s => s).ToList(), elapsed)).ToArray();
     }

@@ -103,7 +103,7 @@ internal static class AppProcesses
     }
 
     // A process may exit between listing and reading.
-    private static string? TryRead(string path)
+    internal static string? TryRead(string path)
     {
         try
         {
