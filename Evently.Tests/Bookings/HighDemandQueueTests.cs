@@ -194,6 +194,45 @@ public sealed class HighDemandQueueTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task Accepted_requests_survive_kill_9_of_redis_server_and_are_all_answered()
+    {
+        // A Redis of this test's own, run with the durability settings the AppHost gives the app's.
+        await using var appRedis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(
+            (await fixture.App.GetConnectionStringAsync("redis"))! + ",allowAdmin=true");
+        var config = await appRedis.GetServers()[0].ConfigGetAsync("append*");
+        var durability = config.Where(c => c.Key is "appendonly" or "appendfsync").ToDictionary(c => c.Key, c => c.Value);
+        Assert.Equal("yes", durability["appendonly"]);
+        await using var redis = await RedisServerProcess.StartAsync(durability["appendonly"]!, durability["appendfsync"]!);
+        await using (var seed = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
+        {
+            // Request ids come from the Redis that queued them: this one's start past the fixture's.
+            await seed.GetDatabase().StringSetAsync("evently:requests:id", 1_000_000_000_000 + Random.Shared.Next(1_000_000));
+        }
+        var evt = await HighDemandEventAsync(capacity: 10);
+        await using var api = await ServiceProcess.StartApiAsync(fixture, redis: redis.ConnectionString + ",abortConnect=false");
+        // Four users, five requests each: within the ten tickets one user may have queued.
+        var users = (await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => fixture.NewUserAsync()))).Select(api.As).ToList();
+
+        var queued = new List<BookingRequestDto>();
+        for (var i = 0; i < 20; i++)
+        {
+            queued.Add(await QueuedAsync(await users[i % 4].BookAsync(evt.Id, 1)));
+        }
+        // Every 202 was answered before this: what Redis acknowledged must be in its append-only file.
+        await redis.KillAndRestartAsync();
+        await using var worker = await ServiceProcess.StartWorkerAsync(fixture, redis: redis.ConnectionString + ",abortConnect=false");
+
+        await using var db = fixture.CreateDbContext();
+        await WaitlistTestApi.EventuallyAsync(
+            async () => await db.BookingRequests.CountAsync(r => r.EventId == evt.Id) == 20, TimeSpan.FromSeconds(30), "20 answers");
+        var answers = await db.BookingRequests.AsNoTracking().Where(r => r.EventId == evt.Id).ToListAsync();
+        Assert.Equal(queued.Select(q => q.RequestId).Order(), answers.Select(a => a.Id).Order());
+        Assert.Equal(10, answers.Count(a => a.Status == BookingRequestStatus.Confirmed));
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 10);
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
     public async Task Without_Redis_the_queue_answers_503_and_normal_events_still_book()
     {
         var highDemand = await HighDemandEventAsync(capacity: 10);

@@ -28,10 +28,16 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
-    public static async Task<ServiceProcess> StartWorkerAsync(EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds) =>
-        await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", await SharedSettingsAsync(fixture,
+    /// <param name="redis">Another Redis than the fixture's, if given.</param>
+    public static async Task<ServiceProcess> StartWorkerAsync(
+        EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null)
+    {
+        var settings = await SharedSettingsAsync(fixture,
             ("Evently__Waitlist__OfferSeconds", offerSeconds.ToString()),
-            ("Evently__Queue__LeaseSeconds", EventlyAppFixture.QueueLeaseSeconds.ToString())));
+            ("Evently__Queue__LeaseSeconds", EventlyAppFixture.QueueLeaseSeconds.ToString()));
+        settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
+        return await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", settings);
+    }
 
     /// <summary>An API whose Redis is unreachable (a port nobody listens on).</summary>
     public static async Task<ServiceProcess> StartApiWithoutRedisAsync(EventlyAppFixture fixture) =>
@@ -127,7 +133,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
