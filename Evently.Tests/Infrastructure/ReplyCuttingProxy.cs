@@ -87,10 +87,11 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
                 }
 
                 // Let the server finish the whole batch (the COMMIT included), then drop both sides unheard.
+                // Told before the client can notice: its retry may otherwise answer before this thread runs again.
                 await DrainAsync(server.GetStream(), buffer);
+                _cut.TrySetResult();
                 client.Client.Close();
                 server.Client.Close();
-                _cut.TrySetResult();
                 return;
             }
         });
