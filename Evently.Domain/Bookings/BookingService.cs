@@ -159,14 +159,15 @@ public sealed class BookingService(
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var batch = TicketBatches.Command(connection, command.EventId, [attempt.Ticket], now);
+            var ticket = attempt.Ticket;
+            await using var batch = TicketBatches.Command(connection, command.EventId, [ticket], now);
 
             // Not cancellable once sent, and rolled back if any statement fails: a batch stopped halfway
             // would leave its transaction, and the event row's lock, open on a pooled connection.
             Booking? booking;
             try
             {
-                booking = (await TicketBatches.ReadWrittenAsync(batch, command.EventId, [attempt.Ticket], now)).SingleOrDefault();
+                booking = (await TicketBatches.ReadWrittenAsync(batch, command.EventId, [ticket], now)).SingleOrDefault();
             }
             catch (MySqlException ex)
             {
@@ -178,9 +179,7 @@ public sealed class BookingService(
                 }
                 // A batch that had this attempt may have written it after all (its reply lost); otherwise the
                 // twin with the same Idempotency-Key won, and its booking is the answer (see RefuseAsync).
-                return await QueryBookings().SingleOrDefaultAsync(b => b.AttemptId == attempt.Token, ct) is { } made
-                    ? made
-                    : BookingErrors.SoldOut;
+                return await FindWrittenAsync(attempt, ct) is { } made ? made : BookingErrors.SoldOut;
             }
             return booking ?? (Result<Booking>)await WhyNotBookableAsync(command.EventId, now, ct, seatsChosen: false);
         }
@@ -194,11 +193,15 @@ public sealed class BookingService(
     // token means a try committed although its reply was lost, and a second try would book twice.
     private async Task<ExecutionResult<Result<Booking>>> VerifyBookedAsync(DbContext _, BookingAttempt attempt, CancellationToken ct)
     {
-        var written = await QueryBookings().SingleOrDefaultAsync(b => b.AttemptId == attempt.Token, ct);
+        var written = await FindWrittenAsync(attempt, ct);
         return written is null
             ? new ExecutionResult<Result<Booking>>(false, default)
             : new ExecutionResult<Result<Booking>>(true, written);
     }
+
+    // The booking that carries the attempt's token, if a try wrote one.
+    private Task<Booking?> FindWrittenAsync(BookingAttempt attempt, CancellationToken ct) =>
+        QueryBookings().SingleOrDefaultAsync(b => b.AttemptId == attempt.Token, ct);
 
     // Takes every one of the seats, or reports that some were taken meanwhile.
     private async Task<bool> TakeSeatsAsync(long eventId, List<long> seatIds, CancellationToken ct) =>
