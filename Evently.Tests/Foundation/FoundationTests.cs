@@ -19,6 +19,22 @@ public sealed class FoundationTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task Services_export_traces_and_metrics_over_otlp()
+    {
+        // Traced: the tests run in Development, where every trace is sampled.
+        (await fixture.Api.GetAsync("/api/events")).EnsureSuccessStatusCode();
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (fixture.TelemetryReceived is { TraceExports: 0 } or { MetricExports: 0 } && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        var received = fixture.TelemetryReceived;
+        Assert.True(received.TraceExports > 0, "no trace export reached the OTLP endpoint");
+        Assert.True(received.MetricExports > 0, "no metric export reached the OTLP endpoint");
+    }
+
+    [Fact]
     public async Task Migrations_created_the_first_admin()
     {
         await using var db = fixture.CreateDbContext();

@@ -15,6 +15,7 @@ public sealed class EventlyAppFixture : IAsyncLifetime
 
     public DistributedApplication App => _local!.App;
     public string DataDirectory => _local!.DataDirectory;
+    public OtlpCounts TelemetryReceived => _local!.Telemetry.Received;
     public HttpClient Api { get; private set; } = null!;
 
     // Every client below records its traffic, which OpenApiDocumentTests checks against the served document.

@@ -9,9 +9,13 @@ namespace Evently.Tests.Infrastructure;
 /// </summary>
 public sealed class LocalApp : IAsyncDisposable
 {
-    private LocalApp(DistributedApplication app, string dataDirectory) => (App, DataDirectory) = (app, dataDirectory);
+    private LocalApp(DistributedApplication app, string dataDirectory, OtlpSink telemetry) =>
+        (App, DataDirectory, Telemetry) = (app, dataDirectory, telemetry);
 
     public DistributedApplication App { get; }
+
+    /// <summary>Where the services export their traces, metrics and logs (in place of the dashboard).</summary>
+    public OtlpSink Telemetry { get; }
 
     /// <summary>Where the AppHost keeps the local servers' data (<c>Evently:DataDir</c>): mysql/, redis/.</summary>
     public string DataDirectory { get; }
@@ -31,10 +35,12 @@ public sealed class LocalApp : IAsyncDisposable
             .. settings
         ];
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"evently-{Guid.NewGuid():N}");
+        var telemetry = await OtlpSink.StartAsync(cancellationToken);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Evently_AppHost>(
-            [.. args, $"Evently:DataDir={dataDirectory}"], cancellationToken);
+            [.. args, $"Evently:DataDir={dataDirectory}", $"ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL={telemetry.Endpoint}"],
+            cancellationToken);
 
-        var local = new LocalApp(await builder.BuildAsync(cancellationToken), dataDirectory);
+        var local = new LocalApp(await builder.BuildAsync(cancellationToken), dataDirectory, telemetry);
         try
         {
             await local.App.StartAsync(cancellationToken);
@@ -67,6 +73,7 @@ public sealed class LocalApp : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        await Telemetry.DisposeAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -8,6 +8,9 @@ internal sealed class EventlyApp(LocalApp local) : IAsyncDisposable
 {
     public Uri ApiEndpoint => local.App.GetEndpoint("api", "http");
 
+    /// <summary>What the services exported to the OTLP endpoint that stands in for the dashboard.</summary>
+    public OtlpCounts TelemetryReceived => local.Telemetry.Received;
+
     public ValueTask<string?> DatabaseConnectionStringAsync() => local.App.GetConnectionStringAsync("evently");
 
     public ValueTask<string?> RedisConnectionStringAsync() => local.App.GetConnectionStringAsync("redis");

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Evently.LoadTest;
+using Evently.Tests.Infrastructure;
 
 var settings = LoadSettings.Parse(args);
 var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
@@ -52,6 +53,7 @@ ScenarioResult[] results = settings.Direct
 var invariants = await ledger.VerifyAsync(api, seed.Events);
 Report.Print(machine, settings, results, invariants);
 Report.PrintMemory(settings.Direct ? "the direct scenarios" : "the baseline", AppProcesses.ReadMemory());
+Report.PrintTelemetry(app.TelemetryReceived);
 
 var mixedHolds = true;
 if (settings.Mixed)

@@ -1,3 +1,4 @@
+using Evently.Tests.Infrastructure;
 using System.Globalization;
 
 namespace Evently.LoadTest;
@@ -138,6 +139,11 @@ internal static class Report
             Console.WriteLine($"{p.Service} RSS after {after}: {MiB(p.RssBytes)} MiB (peak {MiB(p.PeakRssBytes)} MiB since start, pid {p.Pid})");
         }
     }
+
+    // The app exports as it would to a collector, a trace in ten sampled: a check that it did, and how much.
+    public static void PrintTelemetry(OtlpCounts received) =>
+        Console.WriteLine($"Telemetry received from the app: {received.TraceExports:N0} trace, {received.MetricExports:N0} metric " +
+            $"and {received.LogExports:N0} log exports, {MiB(received.Bytes)} MiB");
 
     private static string MiB(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture);
 
