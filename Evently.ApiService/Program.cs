@@ -9,7 +9,9 @@ using Evently.ApiService.Notifications;
 using Evently.ApiService.Waitlist;
 using Scalar.AspNetCore;
 
-var builder = WebApplication.CreateBuilder(args);
+// Slim: no IIS integration, HTTPS configuration or HTTP/3 to load; the API serves plain HTTP behind Aspire's
+// proxy or the platform's ingress.
+var builder = WebApplication.CreateSlimBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();

@@ -17,6 +17,9 @@ public static class RedisConnection
         options.AsyncTimeout = 1_000;
         options.SyncTimeout = 1_000;
         options.ReconnectRetryPolicy = new ExponentialRetry(250, 2_000);
+        // Replies are read on the thread pool rather than on ten dedicated threads per process: every caller
+        // awaits, so there is no blocked pool for them to bypass.
+        options.SocketManager = SocketManager.ThreadPool;
     }
 
     /// <summary>The failures that mean Redis is unreachable or slow, as opposed to a bug.</summary>
