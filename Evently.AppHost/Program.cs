@@ -57,6 +57,7 @@ var api = builder.AddProject<Projects.Evently_ApiService>("api")
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
+    .WithLeanRuntimeMemory()
     .WithReplicas(Replicas("Api"));
 
 var worker = builder.AddProject<Projects.Evently_Worker>("worker")

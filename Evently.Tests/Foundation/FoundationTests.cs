@@ -183,6 +183,16 @@ public sealed partial class ManifestTests
     }
 
     [Fact]
+    public async Task Published_api_keeps_its_memory_settings()
+    {
+        using var manifest = await PublishManifestAsync();
+
+        var environment = manifest.RootElement.GetProperty("resources").GetProperty("api").GetProperty("env");
+        Assert.Equal("0x800000", environment.GetProperty("DOTNET_GCgen0size").GetString());
+        Assert.Equal("65536", environment.GetProperty("MALLOC_MMAP_THRESHOLD_").GetString());
+    }
+
+    [Fact]
     public async Task Publish_manifest_takes_every_secret_from_a_secret_parameter()
     {
         using var manifest = await PublishManifestAsync();
