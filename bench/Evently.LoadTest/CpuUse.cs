@@ -51,6 +51,32 @@ internal sealed class CpuUse
             + $" ({Percent(total)} of {Environment.ProcessorCount * 100}%)";
     }
 
+    /// <summary>
+    /// Waits, at most <paramref name="limit"/>, until the processes of one kind use less than a twentieth of a core:
+    /// a server still busy with an earlier scenario's work would be measured with the next one.
+    /// </summary>
+    public static async Task WaitUntilIdleAsync(string kind, TimeSpan limit)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < limit)
+        {
+            var window = Start();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if (window.Cores(kind) < 0.05)
+            {
+                return;
+            }
+        }
+    }
+
+    // Cores used by one kind of process since the window started.
+    private double Cores(string kind)
+    {
+        var seconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
+        var used = Snapshot().Where(p => KindOf(p.Key) == kind).Sum(p => p.Value - _start.GetValueOrDefault(p.Key));
+        return used / TicksPerSecond / seconds;
+    }
+
     private static string KindOf(int pid)
     {
         var commandLine = AppProcesses.TryRead($"/proc/{pid}/cmdline")?.Replace('\0', ' ') ?? "";
