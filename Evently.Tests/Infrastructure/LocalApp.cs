@@ -36,11 +36,21 @@ public sealed class LocalApp : IAsyncDisposable
         ];
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"evently-{Guid.NewGuid():N}");
         var telemetry = await OtlpSink.StartAsync(cancellationToken);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Evently_AppHost>(
-            [.. args, $"Evently:DataDir={dataDirectory}", $"ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL={telemetry.Endpoint}"],
-            cancellationToken);
+        DistributedApplication app;
+        try
+        {
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Evently_AppHost>(
+                [.. args, $"Evently:DataDir={dataDirectory}", $"ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL={telemetry.Endpoint}"],
+                cancellationToken);
+            app = await builder.BuildAsync(cancellationToken);
+        }
+        catch
+        {
+            await telemetry.DisposeAsync();
+            throw;
+        }
 
-        var local = new LocalApp(await builder.BuildAsync(cancellationToken), dataDirectory, telemetry);
+        var local = new LocalApp(app, dataDirectory, telemetry);
         try
         {
             await local.App.StartAsync(cancellationToken);

@@ -1,5 +1,5 @@
-using Evently.Tests.Infrastructure;
 using System.Globalization;
+using Evently.Tests.Infrastructure;
 
 namespace Evently.LoadTest;
 
