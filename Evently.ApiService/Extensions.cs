@@ -26,7 +26,7 @@ public static class Extensions
             configureOptions: RedisConnection.Configure);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<EventService>();
-        builder.Services.AddScoped<BookingService>();
+        builder.Services.AddBookingCommands();
         builder.Services.AddSingleton<TicketBatches>();
         builder.Services.AddSingleton<BookingMetrics>();
         builder.Services.AddScoped<WaitlistService>();

@@ -1,4 +1,5 @@
 using Evently.Domain.Bookings;
+using Evently.Domain.Idempotency;
 using Evently.Domain.Infrastructure;
 using Evently.Worker.Bookings;
 using Evently.Domain.Notifications;
@@ -22,9 +23,10 @@ public static class Extensions
         builder.Services.AddSingleton<MailMetrics>();
         builder.Services.AddScoped<OfferService>();
         builder.Services.AddScoped<MailQueue>();
+        builder.Services.AddScoped<IdempotencyLedger>();
         builder.Services.AddScoped<QueuedBookings>();
         builder.Services.AddSingleton<BookingMetrics>();
-        builder.Services.AddSingleton<BookingQueue>();
+        builder.Services.AddSingleton<QueueReader>();
         builder.Services.AddSingleton<QueueMetrics>();
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section);
 

@@ -59,11 +59,8 @@ public sealed record BookingRequestResponse(
     long RequestId, long EventId, int Quantity, BookingRequestStatus Status,
     [property: Description("While queued: how many requests of the event are ahead of this one.")] long? Position,
     [property: Description("Once confirmed: the booking made.")] long? BookingId,
-    [property: Description("Once rejected: sold-out, event-cancelled, event-started or seat-taken.")] string? Reason)
+    [property: Description("Once rejected: sold-out, event-cancelled, event-started, seat-taken, or idempotency-key-reused (the key was used for another request while this one was queued).")] string? Reason)
 {
     public static BookingRequestResponse From(QueuedRequestState state) => new(
         state.RequestId, state.EventId, state.Quantity, state.Status, state.Position, state.BookingId, state.Reason);
-
-    public static BookingRequestResponse From(BookingRequest request) => new(
-        request.Id, request.EventId, request.Quantity, request.Status, null, request.BookingId, request.Reason);
 }

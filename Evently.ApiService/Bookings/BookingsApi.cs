@@ -3,9 +3,9 @@ using Evently.ApiService.Auth;
 using Evently.ApiService.Infrastructure;
 using Evently.ApiService.Events;
 using Evently.Domain.Bookings;
+using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
-using StackExchange.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -72,63 +72,36 @@ public static class BookingsApi
         ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
     {
         var command = new BookingCommand(user.UserId(), request.EventId ?? 0, request.Quantity, request.SeatIds, idempotencyKey);
-        if (command.EventId > 0
-            && await services.Reads.FactsAsync(command.EventId, cancellationToken) is { HighDemand: true } facts)
+        Result<BookingOutcome> result;
+        if (command.EventId > 0 && await services.Reads.FactsAsync(command.EventId, cancellationToken) is { HighDemand: true } facts)
         {
-            return await QueueAsync(command, facts, services.Queue);
+            // The high-demand path: no database write; the worker books it (or not) and answers exactly once.
+            try
+            {
+                result = await services.Intake.HandleAsync(command, facts, cancellationToken);
+            }
+            catch (Exception ex) when (RedisConnection.IsOutage(ex))
+            {
+                // The script may have run before the connection or its answer was lost: only the same Idempotency-Key can tell.
+                return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; the request may or " +
+                    "may not have been queued. Repeat it with the same Idempotency-Key to find out, without queuing it twice.");
+            }
+        }
+        else
+        {
+            result = await services.Book.HandleAsync(command, cancellationToken);
         }
 
-        var result = await services.Bookings.BookAsync(command, cancellationToken);
         if (!result.Succeeded)
         {
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
         }
-
-        var booking = result.Value!;
-        return TypedResults.Created($"/api/bookings/{booking.Id}", BookingResponse.From(booking));
-    }
-
-    // The high-demand path: validated against the cached event facts and appended to the event's stream,
-    // with no database read or write. The worker books it (or not) and answers exactly once.
-    private static async Task<Results<Created<BookingResponse>, Accepted<BookingRequestResponse>, ValidationProblem, ProblemHttpResult>> QueueAsync(
-        BookingCommand command, EventFacts facts, BookingQueue queue)
-    {
-        var refused = BookingRules.Validate(command)
-            ?? (facts.Status == EventStatus.Cancelled ? BookingErrors.EventNotFound
-            : facts.StartsAt <= DateTime.UtcNow ? BookingErrors.EventStarted
-            : facts.HasSeating && command.SeatIds is null ? BookingErrors.SeatsRequired
-            : !facts.HasSeating && command.SeatIds is not null ? BookingErrors.InvalidSeats("This event has no numbered seats: book a quantity instead.")
-            : null);
-        if (refused is not null)
+        return result.Value! switch
         {
-            return refused.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(refused);
-        }
-        if (!queue.IsAvailable)
-        {
-            return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; nothing was queued.");
-        }
-
-        try
-        {
-            var (outcome, requestId, position) = await queue.EnqueueAsync(command);
-            switch (outcome)
-            {
-                case EnqueueOutcome.KeyReused:
-                    return Problems.From(BookingErrors.IdempotencyKeyReused);
-                case EnqueueOutcome.TooManyQueued:
-                    return Problems.From(BookingErrors.TooManyQueued);
-                case EnqueueOutcome.Replayed when await queue.GetAsync(requestId) is { } state:
-                    return TypedResults.Accepted($"/api/bookings/requests/{requestId}", BookingRequestResponse.From(state));
-            }
-            return TypedResults.Accepted($"/api/bookings/requests/{requestId}", new BookingRequestResponse(
-                requestId, command.EventId, BookingRules.Tickets(command), BookingRequestStatus.Queued, position, null, null));
-        }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
-        {
-            // The script may have run before the connection or its answer was lost: only the same Idempotency-Key can tell.
-            return Problems.Unavailable("The booking queue did not answer in time; the request may or may not have been queued. " +
-                "Repeat it with the same Idempotency-Key to find out, without queuing it twice.");
-        }
+            { Booking: { } booking } => TypedResults.Created($"/api/bookings/{booking.Id}", BookingResponse.From(booking)),
+            { Request: { } queued } => TypedResults.Accepted($"/api/bookings/requests/{queued.RequestId}", BookingRequestResponse.From(queued)),
+            _ => throw new InvalidOperationException("A booking outcome is a booking or a queued request.")
+        };
     }
 
     public static async Task<Results<Ok<BookingRequestResponse>, ProblemHttpResult>> GetBookingRequest(
@@ -140,7 +113,7 @@ public static class BookingsApi
         {
             state = await services.Queue.GetAsync(requestId);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (RedisConnection.IsOutage(ex))
         {
             // Answered requests are in the database too.
         }
@@ -151,7 +124,7 @@ public static class BookingsApi
 
         var answered = await services.Db.BookingRequests.AsNoTracking()
             .SingleOrDefaultAsync(r => r.Id == requestId && r.UserId == userId, cancellationToken);
-        return answered is null ? Problems.From(BookingErrors.RequestNotFound) : TypedResults.Ok(BookingRequestResponse.From(answered));
+        return answered is null ? Problems.From(BookingErrors.RequestNotFound) : TypedResults.Ok(BookingRequestResponse.From(QueuedRequestState.From(answered)));
     }
 
     public static async Task<Results<Ok<PageResult<BookingResponse>>, ValidationProblem>> ListBookings(
@@ -169,7 +142,7 @@ public static class BookingsApi
         }
 
         var userId = user.UserId();
-        var bookings = services.Bookings.QueryBookings().Where(b => b.UserId == userId);
+        var bookings = services.Bookings.Query().Where(b => b.UserId == userId);
         if (wanted is { } status)
         {
             bookings = bookings.Where(b => b.Status == status);
@@ -189,7 +162,7 @@ public static class BookingsApi
         long id, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
     {
         var userId = user.UserId();
-        var booking = await services.Bookings.QueryBookings()
+        var booking = await services.Bookings.Query()
             .SingleOrDefaultAsync(b => b.Id == id && b.UserId == userId, cancellationToken);
         return booking is null ? Problems.From(BookingErrors.NotFound) : TypedResults.Ok(BookingResponse.From(booking));
     }
@@ -197,7 +170,7 @@ public static class BookingsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> CancelBooking(
         long id, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
     {
-        var result = await services.Bookings.CancelAsync(id, user.UserId(), user.IsAdmin(), cancellationToken);
+        var result = await services.Cancel.HandleAsync(id, user.UserId(), user.IsAdmin(), cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);
@@ -211,7 +184,7 @@ public static class BookingsApi
         long id, ChangeSeatsRequest request, ClaimsPrincipal user, [AsParameters] BookingServices services,
         CancellationToken cancellationToken)
     {
-        var result = await services.Bookings.ChangeSeatsAsync(id, user.UserId(), request.SeatIds, cancellationToken);
+        var result = await services.ChangeSeats.HandleAsync(id, user.UserId(), request.SeatIds, cancellationToken);
         if (!result.Succeeded)
         {
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
@@ -222,4 +195,5 @@ public static class BookingsApi
 }
 
 public sealed record BookingServices(
-    BookingService Bookings, WorkerNudge Nudge, EventReads Reads, BookingQueue Queue, EventlyDbContext Db);
+    BookTickets Book, QueueIntake Intake, CancelBooking Cancel, ChangeSeats ChangeSeats, BookingReads Bookings, WorkerNudge Nudge,
+    EventReads Reads, BookingQueue Queue, EventlyDbContext Db);

@@ -16,8 +16,16 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
 {
     private const string GenerationKey = "evently:events:generation";
     private static readonly RedisChannel Channel = RedisChannel.Literal("evently:events:changed");
+    // Never below Redis's clock in milliseconds: a Redis that lost the counter (a restart without persistence, a
+    // flush) starts again above every generation handed out before, which replicas would otherwise ignore as old.
     private static readonly RedisScript IncrementAndPublish = new("""
         local generation = redis.call('INCR', KEYS[1])
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        if generation < now then
+          generation = now
+          redis.call('SET', KEYS[1], generation)
+        end
         redis.call('PUBLISH', ARGV[1], generation)
         return generation
         """);

@@ -11,9 +11,6 @@ using ZiggyCreatures.Caching.Fusion;
 
 namespace Evently.ApiService.Events;
 
-/// <summary>What the booking intake needs to know of an event, without asking the database.</summary>
-public sealed record EventFacts(long Id, EventStatus Status, DateTime StartsAt, bool HighDemand, bool HasSeating);
-
 /// <summary>
 /// Event reads (the list, an event, its seats) and the booking intake's event facts, from a two-level cache:
 /// this replica's memory in front of Redis (FusionCache). A hit costs no round trip; one request rebuilds an
@@ -83,8 +80,7 @@ public sealed class EventReads(
     /// <returns>The event's facts, or null for an unknown event.</returns>
     public ValueTask<EventFacts?> FactsAsync(long id, CancellationToken cancellationToken) =>
         cache.GetOrSetAsync<EventFacts?>($"{changes.KeyPrefix}:facts:{id}",
-            (_, ct) => ReadAsync(db => db.Events.AsNoTracking().Where(e => e.Id == id)
-                .Select(e => new EventFacts(e.Id, e.Status, e.StartsAt, e.HighDemand, e.HasSeating)).SingleOrDefaultAsync(ct)),
+            (_, ct) => ReadAsync(db => EventFacts.LoadAsync(db, id, ct)),
             Facts, cancellationToken);
 
     private async Task<PageResult<EventSummary>> ListFromDatabaseAsync(

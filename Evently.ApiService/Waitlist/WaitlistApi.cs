@@ -92,9 +92,9 @@ public static class WaitlistApi
 
     public static async Task<Results<Created<BookingResponse>, ValidationProblem, ProblemHttpResult>> ClaimOffer(
         long id, [FromHeader(Name = BookingsApi.IdempotencyKeyHeader)] string? idempotencyKey, ClaimsPrincipal user,
-        [AsParameters] BookingServices services, CancellationToken cancellationToken)
+        Evently.Domain.Bookings.ClaimOffer claims, CancellationToken cancellationToken)
     {
-        var result = await services.Bookings.ClaimOfferAsync(id, user.UserId(), idempotencyKey, cancellationToken);
+        var result = await claims.HandleAsync(id, user.UserId(), idempotencyKey, cancellationToken);
         if (!result.Succeeded)
         {
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);

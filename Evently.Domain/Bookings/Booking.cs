@@ -12,16 +12,9 @@ public sealed class Booking
     public DateTime CreatedAt { get; set; }
     public DateTime? CancelledAt { get; set; }
 
-    // Unique per user: a retried request with the same key finds this booking instead of making another.
-    // Compared byte for byte: keys are exact strings.
-    public string? IdempotencyKey { get; set; }
-
-    // What the key was first used for (event, tickets, seats as asked), so a repeat is recognised even
-    // after the booking's seats were changed. See BookingRules.Fingerprint.
-    public string? RequestFingerprint { get; set; }
-
-    // Made by the app for each booking call and unique in the database: after a lost reply the
-    // service asks whether a booking with this token exists, whichever packet went missing.
+    // Made by the app for each try of a booking call and unique in the database: after a lost reply the
+    // caller asks whether a booking with this token exists, whichever packet went missing. (Repeats of a
+    // client's request are recognised by its Idempotency-Key, in the ledger: see IdempotencyLedger.)
     public Guid? AttemptId { get; set; }
 
     public Event? Event { get; set; }
@@ -60,7 +53,6 @@ public sealed class BookingRequest
     public BookingRequestStatus Status { get; set; } = BookingRequestStatus.Queued;
     public long? BookingId { get; set; }
     public string? Reason { get; set; }
-    public string? IdempotencyKey { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? ProcessedAt { get; set; }
 }

@@ -1,5 +1,6 @@
 using Evently.Domain.Common;
 using Evently.Domain.Events;
+using Evently.Domain.Idempotency;
 
 namespace Evently.Domain.Bookings;
 
@@ -10,7 +11,6 @@ public sealed record BookingCommand(long UserId, long EventId, int? Quantity, IR
 public static class BookingRules
 {
     public const int MaxTicketsPerBooking = 10;
-    public const int MaxIdempotencyKeyLength = 64;
 
     public static DomainError? Validate(BookingCommand command)
     {
@@ -44,16 +44,16 @@ public static class BookingRules
                 errors["quantity"] = ["quantity must equal the number of seats chosen (or be left out)."];
             }
         }
-        if (command.IdempotencyKey is { Length: > MaxIdempotencyKeyLength })
+        if (command.IdempotencyKey is { Length: > IdempotencyLedger.MaxKeyLength })
         {
-            errors["Idempotency-Key"] = [$"The Idempotency-Key header may be at most {MaxIdempotencyKeyLength} characters."];
+            errors["Idempotency-Key"] = [$"The Idempotency-Key header may be at most {IdempotencyLedger.MaxKeyLength} characters."];
         }
 
         return errors.Count == 0 ? null : BookingErrors.Invalid(errors);
     }
 
-    /// <summary>Whether the event (and the seats looked up for the command) can take this booking at all.</summary>
-    public static DomainError? CheckEvent(Event? evt, BookingCommand command, IReadOnlyList<Seat> seats, DateTime now)
+    /// <summary>Whether the event can take this booking at all: open, not started, and the seats (if any) its own.</summary>
+    public static DomainError? CheckEvent(EventFacts? evt, BookingCommand command, DateTime now)
     {
         if (evt is null || evt.Status == EventStatus.Cancelled)
         {
@@ -73,13 +73,10 @@ public static class BookingRules
             {
                 return BookingErrors.InvalidSeats("This event has no numbered seats: book a quantity instead.");
             }
-            if (seats.Count != seatIds.Count)
+            var foreign = seatIds.Where(id => !evt.HasSeat(id)).ToList();
+            if (foreign.Count > 0)
             {
-                return BookingErrors.InvalidSeats($"Unknown seat ids: {string.Join(", ", seatIds.Except(seats.Select(s => s.Id)))}.");
-            }
-            if (seats.Any(s => s.EventId != evt.Id))
-            {
-                return BookingErrors.InvalidSeats("Some seats belong to another event.");
+                return BookingErrors.InvalidSeats($"Not seats of this event (unknown, or another event's): {string.Join(", ", foreign)}.");
             }
         }
         return null;
@@ -93,40 +90,3 @@ public static class BookingRules
     public static int Tickets(BookingCommand command) => command.SeatIds?.Count ?? command.Quantity ?? 0;
 }
 
-public static class BookingErrors
-{
-    public static readonly DomainError NotFound = DomainError.NotFound("The booking");
-
-    public static readonly DomainError RequestNotFound = DomainError.NotFound("The booking request");
-
-    public static readonly DomainError TooManyQueued = new(ErrorKind.Conflict, "too-many-queued",
-        $"You already have {BookingQueue.MaxQueuedTicketsPerUser} tickets queued for this event: wait for their answers.");
-
-    public static readonly DomainError EventNotFound = DomainError.NotFound("The event (or it is cancelled)");
-
-    public static readonly DomainError SoldOut =
-        new(ErrorKind.Conflict, "sold-out", "Not enough tickets are left for this event.");
-
-    public static readonly DomainError SeatTaken =
-        new(ErrorKind.Conflict, "seat-taken", "One or more of the chosen seats are no longer available.");
-
-    public static readonly DomainError EventStarted =
-        new(ErrorKind.Unprocessable, "event-started", "The event has already started.");
-
-    public static readonly DomainError IdempotencyKeyReused = new(ErrorKind.Unprocessable, "idempotency-key-reused",
-        "This Idempotency-Key was already used for a different booking request.");
-
-    public static readonly DomainError NotConfirmed =
-        new(ErrorKind.Conflict, "booking-cancelled", "The booking is cancelled.");
-
-    public static DomainError Invalid(IReadOnlyDictionary<string, string[]> errors) =>
-        new(ErrorKind.Invalid, "validation", "One or more fields are invalid; see 'errors'.", errors);
-
-    public static DomainError InvalidSeats(string message) =>
-        Invalid(new Dictionary<string, string[]> { ["seatIds"] = [message] });
-
-    public static readonly DomainError SeatsRequired = Invalid(new Dictionary<string, string[]>
-    {
-        ["seatIds"] = ["This event has numbered seats: choose them with seatIds."]
-    });
-}

@@ -1,43 +1,97 @@
 using System.Data;
-using System.Text;
 using Evently.Domain.Analytics;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
+using Evently.Domain.Idempotency;
 using Evently.Domain.Infrastructure;
-using Evently.Domain.Notifications;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
 namespace Evently.Domain.Bookings;
 
+/// <summary>The answers to a batch, and the requests that could not be answered as they are (acknowledged apart).</summary>
+public sealed record QueuedAnswers(List<QueuedAnswer> Answers, List<QueuedRequest> Unanswerable);
+
 /// <summary>
-/// Answers a batch of queued requests of one event in one transaction: one conditional update of the
-/// event row for the whole batch, then multi-row inserts of the bookings, their seats, the answers and
-/// the notifications. The rules are the direct path's (capacity, seats, event open); a request already
-/// answered (redelivered after a crash) is answered from the database, never booked again.
+/// Answers a batch of queued requests of one event in one transaction, with the direct path's rules (capacity,
+/// seats, event open) and its ledger: a request already answered (redelivered) is answered from the database, a
+/// request whose Idempotency-Key the ledger knows is answered with that key's outcome, and neither books again.
+/// A batch that fails for what one of its requests holds is answered one request at a time, so one bad entry
+/// never stops its event.
 /// </summary>
-public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics)
+public sealed class QueuedBookings(
+    EventlyDbContext db, TimeProvider timeProvider, IdempotencyLedger ledger, BookingMetrics metrics, ILogger<QueuedBookings> logger)
 {
-    public async Task<List<QueuedAnswer>> AnswerAsync(long eventId, IReadOnlyList<QueuedRequest> requests, CancellationToken cancellationToken)
+    public const string KeyReused = "idempotency-key-reused";
+    public const string Unanswerable = "invalid-request";
+
+    public async Task<QueuedAnswers> AnswerAsync(long eventId, IReadOnlyList<QueuedRequest> requests, CancellationToken cancellationToken)
     {
-        // A retry after a lost commit re-reads what was answered: the request ids are unique in the database.
-        var answers = await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            (eventId, requests), (_, batch, ct) => TryAnswerAsync(batch.eventId, batch.requests, ct), null, cancellationToken);
-        foreach (var answer in answers)
+        var unique = requests.DistinctBy(r => r.RequestId).ToList();
+        try
         {
-            if (answer.Status == BookingRequestStatus.Confirmed)
-            {
-                metrics.Made(answer.Request.Quantity);
-            }
-            else
-            {
-                metrics.Refused(answer.Reason!);
-            }
+            return await AnswerOrRefuseAsync(eventId, unique, cancellationToken);
         }
-        return answers;
+        catch (Exception ex) when (IsAboutTheData(ex) && unique.Count > 1)
+        {
+            logger.LogWarning(ex, "A batch of {Count} requests of event {EventId} failed; answering them one at a time", unique.Count, eventId);
+            var answers = new QueuedAnswers([], []);
+            foreach (var request in unique)
+            {
+                var one = await AnswerAsync(eventId, [request], cancellationToken);
+                answers.Answers.AddRange(one.Answers);
+                answers.Unanswerable.AddRange(one.Unanswerable);
+            }
+            return answers;
+        }
+        catch (Exception ex) when (IsAboutTheData(ex))
+        {
+            logger.LogError(ex, "Request {RequestId} of event {EventId} cannot be answered; it is dropped", unique[0].RequestId, eventId);
+            return new QueuedAnswers([], [unique[0]]);
+        }
     }
 
-    private async Task<List<QueuedAnswer>> TryAnswerAsync(long eventId, IReadOnlyList<QueuedRequest> requests, CancellationToken ct)
+    private async Task<QueuedAnswers> AnswerOrRefuseAsync(long eventId, List<QueuedRequest> requests, CancellationToken ct)
+    {
+        // A key recorded, or a request answered, by another writer meanwhile (a direct booking with the same key, a
+        // worker whose lease lapsed) fails the insert: the next try reads it and answers from it.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var answers = await db.Database.CreateExecutionStrategy().ExecuteAsync(
+                    (eventId, requests), (_, batch, token) => TryAnswerAsync(batch.eventId, batch.requests, token), null, ct);
+                foreach (var answer in answers.Answers)
+                {
+                    if (answer.Status == BookingRequestStatus.Confirmed)
+                    {
+                        metrics.Made(answer.Request.Quantity);
+                    }
+                    else
+                    {
+                        metrics.Refused(answer.Reason!);
+                    }
+                }
+                return answers;
+            }
+            catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry && attempt < 3)
+            {
+                logger.LogDebug(ex, "Answers of event {EventId} met a concurrent writer; reading again", eventId);
+            }
+        }
+    }
+
+    // Failures that lie in what the requests hold (a foreign key, a value too long, a duplicate that does not go
+    // away), as opposed to a database that is unavailable: those are retried with backoff by the worker's loop.
+    private static bool IsAboutTheData(Exception exception) => exception switch
+    {
+        MySqlException { IsTransient: false } ex => ex.ErrorCode is not (MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.QueryInterrupted),
+        DbUpdateException { InnerException: { } inner } => IsAboutTheData(inner),
+        _ => false
+    };
+
+    private async Task<QueuedAnswers> TryAnswerAsync(long eventId, IReadOnlyList<QueuedRequest> requests, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var now = timeProvider.UtcNow();
@@ -46,141 +100,81 @@ public sealed class QueuedBookings(EventlyDbContext db, TimeProvider timeProvide
         var evt = await db.Events.FromSql($"SELECT * FROM events WHERE Id = {eventId} FOR UPDATE").AsNoTracking().SingleOrDefaultAsync(ct);
         var ids = requests.Select(r => r.RequestId).ToList();
         var answeredBefore = await db.BookingRequests.AsNoTracking().Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, ct);
-        var seatIds = requests.Where(r => !answeredBefore.ContainsKey(r.RequestId)).SelectMany(r => r.SeatIds ?? []).Distinct().ToList();
-        var seats = seatIds.Count == 0 ? [] : await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
+        var fresh = requests.Where(r => !answeredBefore.ContainsKey(r.RequestId)).ToList();
+        var keys = await ledger.FindAsync(fresh.Where(r => r.IdempotencyKey is not null).Select(r => (r.UserId, r.IdempotencyKey!)).ToList(), ct);
+        var decision = new QueueDecision(evt, await SeatsAsync(fresh, ct), keys, await FirstRequestsAsync(keys, ct), now);
 
-        var free = evt?.Available ?? 0;
-        var seatsTaken = new HashSet<long>();
-        var answers = new List<QueuedAnswer>();
-        var fresh = new List<QueuedAnswer>();
-        foreach (var request in requests.OrderBy(r => r.Sequence))
+        var result = new QueuedAnswers([], []);
+        foreach (var request in requests)
         {
             if (answeredBefore.TryGetValue(request.RequestId, out var before))
             {
-                answers.Add(new QueuedAnswer(request, before.Status, before.BookingId, before.Reason));
+                // A redelivery, unless Redis lost its data and handed the id out again: never give one user another's answer.
+                if (before.UserId == request.UserId)
+                {
+                    result.Answers.Add(new QueuedAnswer(request, before.Status, before.BookingId, before.Reason));
+                }
+                else
+                {
+                    logger.LogError("Request id {RequestId} of event {EventId} was answered for another user; the new request is dropped",
+                        request.RequestId, eventId);
+                    result.Unanswerable.Add(request);
+                }
                 continue;
             }
-            var reason = Refusal(evt, request, seats, seatsTaken, now)
-                ?? (request.Quantity > free ? "sold-out" : SeatsFree(request, seats, seatsTaken) ? null : "seat-taken");
-            var answer = new QueuedAnswer(request, reason is null ? BookingRequestStatus.Confirmed : BookingRequestStatus.Rejected, null, reason);
-            if (reason is null)
-            {
-                free -= request.Quantity;
-            }
-            fresh.Add(answer);
+            result.Answers.Add(decision.Decide(request));
         }
 
-        var confirmed = fresh.Where(a => a.Status == BookingRequestStatus.Confirmed).ToList();
-        var bookingIds = confirmed.Count == 0 ? [] : await WriteBookingsAsync(eventId, confirmed, now, ct);
-        fresh = fresh.Select(a => a.Status == BookingRequestStatus.Confirmed ? a with { BookingId = bookingIds[a.Request.RequestId] } : a).ToList();
-        if (fresh.Count > 0)
+        var bookingIds = decision.Confirmed.Count == 0 ? [] : await WriteBookingsAsync(eventId, decision.Confirmed, now, ct);
+        for (var i = 0; i < result.Answers.Count; i++)
         {
-            await WriteAnswersAsync(eventId, evt?.Name ?? "the event", fresh, now, ct);
+            if (decision.BookingOf(result.Answers[i], bookingIds) is { } bookingId)
+            {
+                result.Answers[i] = result.Answers[i] with { BookingId = bookingId };
+            }
+        }
+        var answers = result.Answers.Where(a => !answeredBefore.ContainsKey(a.Request.RequestId)).ToList();
+        if (answers.Count > 0)
+        {
+            await QueuedAnswerRows.WriteAsync(db, eventId, evt?.Name ?? "the event", answers, decision, now, ct);
         }
         await transaction.CommitAsync(ct);
-        return answers.Concat(fresh).OrderBy(a => a.Request.Sequence).ToList();
+        return result;
     }
 
-    // The direct path's rules (BookingRules.CheckEvent), in the words of the contract's rejection reasons.
-    private static string? Refusal(Event? evt, QueuedRequest request, Dictionary<long, Seat> seats, HashSet<long> taken, DateTime now)
+    private async Task<Dictionary<long, Seat>> SeatsAsync(List<QueuedRequest> requests, CancellationToken ct)
     {
-        var command = new BookingCommand(request.UserId, request.EventId, request.Quantity, request.SeatIds, null);
-        var chosen = (request.SeatIds ?? []).Where(seats.ContainsKey).Select(id => seats[id]).ToList();
-        return BookingRules.CheckEvent(evt, command, chosen, now) switch
-        {
-            null => null,
-            { Code: "event-started" } => "event-started",
-            { Kind: ErrorKind.NotFound } => "event-cancelled",
-            // Seats that do not belong to the event (or none on a seated one): no seat the request asked for can be had.
-            _ => "seat-taken"
-        };
+        var seatIds = requests.SelectMany(r => r.SeatIds ?? []).Distinct().ToList();
+        return seatIds.Count == 0 ? [] : await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct);
     }
 
-    // Seats still available and not taken by an earlier request of the same batch.
-    private static bool SeatsFree(QueuedRequest request, Dictionary<long, Seat> seats, HashSet<long> taken) =>
-        request.SeatIds is not { } wanted
-        || (wanted.All(id => seats[id].Status == SeatStatus.Available && !taken.Contains(id)) && wanted.All(taken.Add));
+    // The answers of the requests that recorded the keys this batch meets again.
+    private async Task<Dictionary<long, BookingRequest>> FirstRequestsAsync(
+        Dictionary<(long UserId, string Key), IdempotencyRecord> keys, CancellationToken ct)
+    {
+        var ids = keys.Values.Where(r => r.Outcome == IdempotentOutcome.BookingRequest).Select(r => r.OutcomeId).ToList();
+        return ids.Count == 0 ? [] : await db.BookingRequests.AsNoTracking().Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, ct);
+    }
 
     // One conditional update of the event row for the whole batch; the lock taken above means it cannot fail.
     private async Task<Dictionary<long, long>> WriteBookingsAsync(long eventId, List<QueuedAnswer> confirmed, DateTime now, CancellationToken ct)
     {
         var tickets = confirmed.Sum(a => a.Request.Quantity);
-        var taken = await db.Events
-            .Where(e => e.Id == eventId && e.Booked + e.Held + tickets <= e.Capacity)
-            .ExecuteUpdateAsync(e => e
-                .SetProperty(x => x.Booked, x => x.Booked + tickets)
-                .SetProperty(x => x.BookingsMade, x => x.BookingsMade + confirmed.Count)
-                .SetProperty(x => x.Version, x => x.Version + 1), ct);
+        var taken = await db.Database.ExecuteSqlRawAsync(Capacity.TakeForBookingsSql,
+            [new MySqlParameter("@eventId", eventId), new MySqlParameter("@tickets", tickets), new MySqlParameter("@count", confirmed.Count),
+                new MySqlParameter("@now", now)], ct);
         if (taken != 1)
         {
             throw new InvalidOperationException($"Event {eventId} could not take {tickets} tickets under its own lock.");
         }
         var seatIds = confirmed.SelectMany(a => a.Request.SeatIds ?? []).ToList();
-        if (seatIds.Count > 0 && seatIds.Count != await db.Seats.Where(s => seatIds.Contains(s.Id) && s.Status == SeatStatus.Available)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Booked), ct))
+        if (seatIds.Count > 0 && !await SeatWrites.TryTakeAsync(db, eventId, seatIds, ct))
         {
             throw new InvalidOperationException($"Seats of event {eventId} changed under its own lock.");
         }
-
-        await InsertAsync("bookings", ["EventId", "UserId", "Quantity", "Status", "CreatedAt", "AttemptId"],
-            confirmed.Select(a => new object?[] { eventId, a.Request.UserId, a.Request.Quantity, "Confirmed", now, AttemptId(a.Request.RequestId) }), ct);
-        var attempts = confirmed.Select(a => (Guid?)AttemptId(a.Request.RequestId)).ToList();
-        var made = await db.Bookings.AsNoTracking().Where(b => attempts.Contains(b.AttemptId))
-            .Select(b => new { b.Id, b.AttemptId }).ToListAsync(ct);
-        var byAttempt = made.ToDictionary(b => b.AttemptId!.Value, b => b.Id);
-        var bookingIds = confirmed.ToDictionary(a => a.Request.RequestId, a => byAttempt[AttemptId(a.Request.RequestId)]);
-
+        var bookingIds = await QueuedAnswerRows.WriteBookingsAsync(db, eventId, confirmed, now, ct);
         await db.Database.RecordAsync(eventId, confirmed.Select(a => RollupChange.Booked(now, a.Request.Quantity)), ct);
-
-        var seatRows = confirmed.SelectMany(a => (a.Request.SeatIds ?? []).Select(seat => new object?[] { bookingIds[a.Request.RequestId], seat, true })).ToList();
-        if (seatRows.Count > 0)
-        {
-            await InsertAsync("booking_seats", ["BookingId", "SeatId", "Active"], seatRows, ct);
-        }
         return bookingIds;
-    }
-
-    // The answers and their notifications, as two multi-row inserts: rejecting the rest of a sold-out queue
-    // costs no write per request.
-    private async Task WriteAnswersAsync(long eventId, string eventName, List<QueuedAnswer> answers, DateTime now, CancellationToken ct)
-    {
-        await InsertAsync("booking_requests",
-            ["Id", "EventId", "UserId", "Quantity", "SeatIds", "Status", "BookingId", "Reason", "IdempotencyKey", "CreatedAt", "ProcessedAt"],
-            answers.Select(a => new object?[]
-            {
-                a.Request.RequestId, eventId, a.Request.UserId, a.Request.Quantity,
-                a.Request.SeatIds is { } seats ? string.Join(',', seats) : null, a.Status.ToString(), a.BookingId, a.Reason,
-                a.Request.IdempotencyKey, a.Request.QueuedAt, now
-            }), ct);
-        await InsertAsync("notifications", ["UserId", "Kind", "EventId", "Message", "CreatedAt", "EmailAttempts", "TraceParent"],
-            answers.Select(a => new object?[]
-            {
-                a.Request.UserId,
-                a.Status == BookingRequestStatus.Confirmed ? NotificationKinds.BookingConfirmed : NotificationKinds.BookingRejected,
-                eventId,
-                a.Status == BookingRequestStatus.Confirmed
-                    ? $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} is confirmed: booking {a.BookingId}."
-                    : $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} could not be confirmed ({a.Reason}).",
-                now, 0, a.Request.TraceParent
-            }), ct);
-    }
-
-    private Task InsertAsync(string table, string[] columns, IEnumerable<object?[]> rows, CancellationToken ct)
-    {
-        var sql = new StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
-        var parameters = new List<object>();
-        foreach (var row in rows)
-        {
-            sql.Append(parameters.Count == 0 ? "(" : ", (");
-            sql.Append(string.Join(", ", row.Select((value, i) =>
-            {
-                var name = $"@p{parameters.Count}";
-                parameters.Add(new MySqlParameter(name, value ?? DBNull.Value));
-                return name;
-            })));
-            sql.Append(')');
-        }
-        return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, ct);
     }
 
     /// <summary>The booking of a queued request carries a token made from the request id: unique, and the same on a retry.</summary>

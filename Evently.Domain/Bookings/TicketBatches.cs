@@ -3,6 +3,7 @@ using System.Data;
 using System.Text;
 using Evently.Domain.Analytics;
 using Evently.Domain.Events;
+using Evently.Domain.Idempotency;
 using Evently.Domain.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,8 +21,8 @@ namespace Evently.Domain.Bookings;
 /// </summary>
 /// <remarks>
 /// Only what all of a batch can have is written, all or nothing. A batch that cannot be written whole
-/// (too few tickets left for all of it, the event closed, an Idempotency-Key's twin, a database error) writes
-/// nothing, and each of its bookings is then tried alone by <see cref="BookingService"/>, which has the
+/// (too few tickets left for all of it, the event closed, an Idempotency-Key already recorded, a database error)
+/// writes nothing, and each of its bookings is then tried alone by <see cref="BookTickets"/>, which has the
 /// exact refusals and the retries. Batches run on their own connection, apart from any request, so a caller
 /// that gives up waiting (its deadline) does not cut the others' batch short.
 /// </remarks>
@@ -31,8 +32,8 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
 
     private readonly ConcurrentDictionary<long, Lane> lanes = new();
 
-    /// <summary>A booking of tickets to be written with others of its event.</summary>
-    public sealed record Ticket(long UserId, int Quantity, string? IdempotencyKey, string? Fingerprint, Guid AttemptId);
+    /// <summary>A booking of tickets to be written with others of its event; a key's record is written with it.</summary>
+    public sealed record Ticket(long UserId, int Quantity, string? IdempotencyKey, string Fingerprint, Guid AttemptId);
 
     /// <summary>
     /// Writes the booking in the event's next batch. Null when the batch could not be written whole: then
@@ -152,33 +153,41 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
     }
 
     /// <summary>
-    /// The batch, as one transaction: the direct path's conditional write (see <see cref="BookingService"/>) for
-    /// the sum of its tickets; each row of the INSERT is written only if the UPDATE took them; the day's rollup
-    /// counts what the INSERT wrote; then the bookings written, with their event's name.
+    /// The batch, as one transaction: the conditional write of <see cref="Capacity.TakeForBookingsSql"/> for the sum
+    /// of its tickets; each row of the INSERT is written only if the UPDATE took them; the day's rollup counts what
+    /// the INSERT wrote; the keys' records; then the bookings written, with their event's name.
     /// </summary>
     internal static MySqlCommand Command(MySqlConnection connection, long eventId, IReadOnlyList<Ticket> tickets, DateTime now)
     {
         var command = new MySqlCommand { Connection = connection };
-        var sql = new StringBuilder("""
-            START TRANSACTION;
-            UPDATE events SET Booked = Booked + @tickets, BookingsMade = BookingsMade + @count, Version = Version + 1
-              WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND NOT HasSeating AND Booked + Held + @tickets <= Capacity;
-            INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, IdempotencyKey, RequestFingerprint, AttemptId)
-
-            """);
+        var sql = new StringBuilder("START TRANSACTION;\n")
+            .Append(Capacity.TakeForBookingsSql).Append(" AND NOT HasSeating;\n")
+            .Append("INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, AttemptId)\n");
         for (var i = 0; i < tickets.Count; i++)
         {
             var ticket = tickets[i];
             sql.Append(i == 0 ? "  " : "  UNION ALL ")
-                .Append($"SELECT @eventId, @u{i}, @q{i}, 'Confirmed', @now, @k{i}, @f{i}, @a{i} FROM DUAL WHERE ROW_COUNT() > 0\n");
+                .Append($"SELECT @eventId, @u{i}, @q{i}, 'Confirmed', @now, @a{i} FROM DUAL WHERE ROW_COUNT() > 0\n");
             command.Parameters.AddWithValue($"@u{i}", ticket.UserId);
             command.Parameters.AddWithValue($"@q{i}", ticket.Quantity);
-            command.Parameters.AddWithValue($"@k{i}", ticket.IdempotencyKey);
-            command.Parameters.AddWithValue($"@f{i}", ticket.Fingerprint);
             command.Parameters.AddWithValue($"@a{i}", ticket.AttemptId);
         }
-        sql.Append(";\n").Append(BookingRollup.RecordBookedIfInsertedSql).Append('\n')
-            .Append("SELECT b.Id, b.AttemptId, e.Name FROM bookings b JOIN events e ON e.Id = b.EventId WHERE b.AttemptId IN (")
+        sql.Append(";\n").Append(BookingRollup.RecordBookedIfInsertedSql).Append('\n');
+        // The keys' records, in the same transaction: a key already recorded fails the batch, which then writes nothing.
+        var keyed = tickets.Select((t, i) => (Ticket: t, Index: i)).Where(t => t.Ticket.IdempotencyKey is not null).ToList();
+        if (keyed.Count > 0)
+        {
+            sql.Append(IdempotencyLedger.InsertColumns).Append('\n');
+            foreach (var (ticket, i) in keyed)
+            {
+                sql.Append(i == keyed[0].Index ? "  " : "  UNION ALL ")
+                    .Append($"SELECT UserId, @k{i}, @f{i}, 'Booking', Id, @now FROM bookings WHERE AttemptId = @a{i}\n");
+                command.Parameters.AddWithValue($"@k{i}", ticket.IdempotencyKey);
+                command.Parameters.AddWithValue($"@f{i}", ticket.Fingerprint);
+            }
+            sql.Append(";\n");
+        }
+        sql.Append("SELECT b.Id, b.AttemptId, e.Name FROM bookings b JOIN events e ON e.Id = b.EventId WHERE b.AttemptId IN (")
             .AppendJoin(", ", tickets.Select((_, i) => $"@a{i}"))
             .Append(");\nCOMMIT;");
         command.CommandText = sql.ToString();
@@ -203,7 +212,7 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
                 written.Add(new Booking
                 {
                     Id = reader.GetInt64(0), EventId = eventId, UserId = ticket.UserId, Quantity = ticket.Quantity, CreatedAt = now,
-                    IdempotencyKey = ticket.IdempotencyKey, AttemptId = ticket.AttemptId,
+                    AttemptId = ticket.AttemptId,
                     // Only its name is answered with the booking.
                     Event = new Event { Id = eventId, Name = reader.GetString(2), Venue = "" }
                 });

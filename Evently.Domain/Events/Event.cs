@@ -10,8 +10,8 @@ public sealed class Event
     public DateTime EndsAt { get; set; }
     public int Capacity { get; set; }
 
-    // Tickets held by confirmed bookings: always the sum of their quantities, changed only by
-    // single-statement conditional writes (see BookingService).
+    // Tickets held by confirmed bookings: always the sum of their quantities, changed only under the event
+    // row's lock by the writes that take or give back tickets (see Capacity).
     public int Booked { get; set; }
 
     // Tickets held for waitlist offers; not bookable by anyone else while the offer is open.
@@ -30,7 +30,7 @@ public sealed class Event
     // Concurrency token: bumped by every write to the row, so an update based on a stale read fails.
     public int Version { get; set; }
 
-    public int Available => Math.Max(0, Capacity - Booked - Held);
+    public int Available => Evently.Domain.Events.Capacity.Free(Capacity, Booked, Held);
 
     public List<Seat> Seats { get; set; } = [];
 }

@@ -1,4 +1,4 @@
-using Evently.Domain.Analytics;
+using Evently.Domain.Bookings;
 using Evently.Domain.Common;
 using Evently.Domain.Infrastructure;
 using Evently.Domain.Notifications;
@@ -54,9 +54,9 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         {
             return EventErrors.Cancelled;
         }
-        if (draft.Capacity < evt.Booked + evt.Held)
+        if (draft.Capacity < Capacity.Taken(evt.Booked, evt.Held))
         {
-            return EventErrors.CapacityBelowBooked(evt.Booked + evt.Held);
+            return EventErrors.CapacityBelowBooked(Capacity.Taken(evt.Booked, evt.Held));
         }
 
         // Seats that bookings refer to, even cancelled ones (their history), cannot be replaced.
@@ -122,7 +122,6 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
                 .Where(e => e.Id == id && e.Status == EventStatus.Scheduled)
                 .ExecuteUpdateAsync(e => e
                     .SetProperty(x => x.Status, EventStatus.Cancelled)
-                    .SetProperty(x => x.Booked, 0)
                     .SetProperty(x => x.Held, 0)
                     .SetProperty(x => x.Version, x => x.Version + 1)
                     .SetProperty(x => x.UpdatedAt, now), ct);
@@ -131,20 +130,8 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
                 return await db.Events.AnyAsync(e => e.Id == id, ct) ? 0 : EventErrors.NotFound;
             }
 
-            var bookings = await db.Bookings
-                .Where(b => b.EventId == id && b.Status == Bookings.BookingStatus.Confirmed)
-                .Select(b => new { b.Id, b.UserId, b.CreatedAt, b.Quantity })
-                .ToListAsync(ct);
-            var bookingIds = bookings.Select(b => b.Id).ToList();
-
-            await db.Bookings.Where(b => bookingIds.Contains(b.Id)).ExecuteUpdateAsync(b => b
-                .SetProperty(x => x.Status, Bookings.BookingStatus.Cancelled)
-                .SetProperty(x => x.CancelledAt, now), ct);
-            await db.Events.Where(e => e.Id == id)
-                .ExecuteUpdateAsync(e => e.SetProperty(x => x.BookingsCancelled, x => x.BookingsCancelled + bookings.Count), ct);
-            await db.Database.RecordAsync(id, bookings.Select(b => RollupChange.Cancelled(b.CreatedAt, b.Quantity, now)), ct);
-            await db.BookingSeats.Where(s => bookingIds.Contains(s.BookingId) && s.Active == true)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Active, (bool?)null), ct);
+            var bookings = await BookingCancellation.CancelAsync(db, id, all => all, now, ct);
+            // Seats held for waitlist offers too: the line closes below.
             await db.Seats.Where(s => s.EventId == id)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
 
@@ -180,7 +167,7 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
     // Everyone holding a confirmed booking of the event hears of it, in the same transaction as the change.
     private async Task NotifyHoldersAsync(Event evt, string kind, string message, DateTime now, CancellationToken ct)
     {
-        var holders = await db.Bookings.Where(b => b.EventId == evt.Id && b.Status == Bookings.BookingStatus.Confirmed)
+        var holders = await db.Bookings.Where(b => b.EventId == evt.Id && b.Status == BookingStatus.Confirmed)
             .Select(b => b.UserId).Distinct().ToListAsync(ct);
         foreach (var userId in holders)
         {

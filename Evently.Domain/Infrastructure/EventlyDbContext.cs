@@ -2,6 +2,7 @@ using Evently.Domain.Analytics;
 using Evently.Domain.Auth;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
+using Evently.Domain.Idempotency;
 using Evently.Domain.Notifications;
 using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +20,7 @@ public sealed class EventlyDbContext(DbContextOptions<EventlyDbContext> options)
     public DbSet<WaitlistEntry> WaitlistEntries => Set<WaitlistEntry>();
     public DbSet<Notification> Notifications => Set<Notification>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<DailyBookingRollup> DailyBookingRollups => Set<DailyBookingRollup>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>

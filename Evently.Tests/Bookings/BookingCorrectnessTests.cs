@@ -139,20 +139,21 @@ public sealed class BookingCorrectnessTests(EventlyAppFixture fixture)
         database.Port = (uint)proxy.Port;
         database.Pooling = false;
         await using var db = fixture.CreateDbContext(database.ConnectionString);
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meters = services.GetRequiredService<IMeterFactory>();
-        var bookings = new BookingService(db, TimeProvider.System, new BookingMetrics(meters), new WaitlistMetrics(meters));
+        await using var services = new ServiceCollection().AddMetrics().AddSingleton(TimeProvider.System).AddSingleton<BookingMetrics>()
+            .AddScoped(_ => db).AddBookingCommands().BuildServiceProvider();
+        await using var scope = services.CreateAsyncScope();
+        var bookings = scope.ServiceProvider.GetRequiredService<BookTickets>();
 
         // No Idempotency-Key: only the attempt's own token can tell that the first try committed.
         proxy.CutReplyToNext("START TRANSACTION");
-        var result = await bookings.BookAsync(new BookingCommand(user.User.Id, evt.Id, 2, null, null), CancellationToken.None);
+        var result = await bookings.HandleAsync(new BookingCommand(user.User.Id, evt.Id, 2, null, null), CancellationToken.None);
 
         Assert.True(proxy.Cut.IsCompleted,
             $"the reply to the booking's batch was lost (the booking answered {(result.Succeeded ? "a booking" : result.Error!.Code)})");
         Assert.True(result.Succeeded, result.Error?.Message);
         await using var check = fixture.CreateDbContext();
         var made = await check.Bookings.Where(b => b.EventId == evt.Id).ToListAsync();
-        Assert.Equal(result.Value!.Id, Assert.Single(made).Id);
+        Assert.Equal(result.Value!.Booking!.Id, Assert.Single(made).Id);
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 2);
     }
 

@@ -10,7 +10,7 @@ using MySqlConnector;
 
 namespace Evently.Tests.Bookings;
 
-// Direct bookings of one event written together (TicketBatches), through BookingService as the API wires it,
+// Direct bookings of one event written together (TicketBatches), through BookTickets as the API wires it,
 // against the real database: each caller still gets exactly its own answer.
 [Collection(AppCollection.Name)]
 public sealed class TicketBatchesTests(EventlyAppFixture fixture)
@@ -100,7 +100,7 @@ public sealed class TicketBatchesTests(EventlyAppFixture fixture)
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 2);
     }
 
-    // BookingService with TicketBatches, as the API registers them; each booking in its own scope, as a request.
+    // BookTickets with TicketBatches, as the API registers them; each booking in its own scope, as a request.
     private sealed class DirectBookings : IAsyncDisposable
     {
         private readonly ServiceProvider _services;
@@ -117,7 +117,7 @@ public sealed class TicketBatchesTests(EventlyAppFixture fixture)
                 .AddSingleton<WaitlistMetrics>()
                 .AddSingleton<TicketBatches>()
                 .AddScoped(_ => fixture.CreateDbContext(connectionString))
-                .AddScoped<BookingService>()
+                .AddBookingCommands()
                 .BuildServiceProvider();
             // This provider's meters only: the factory is their scope.
             var meters = _services.GetRequiredService<IMeterFactory>();
@@ -139,7 +139,8 @@ public sealed class TicketBatchesTests(EventlyAppFixture fixture)
         public async Task<Result<Booking>> BookAsync(BookingCommand command)
         {
             await using var scope = _services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<BookingService>().BookAsync(command, CancellationToken.None);
+            var result = await scope.ServiceProvider.GetRequiredService<BookTickets>().HandleAsync(command, CancellationToken.None);
+            return result.Succeeded ? result.Value!.Booking! : result.Error!;
         }
 
         public async ValueTask DisposeAsync()

@@ -56,24 +56,32 @@ public static class AnalyticsTestApi
 /// </summary>
 public sealed class ClockedServices : IAsyncDisposable
 {
-    private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly EventlyDbContext _db;
+    private readonly ServiceProvider _services;
+    private readonly AsyncServiceScope _scope;
 
     public ClockedServices(EventlyAppFixture fixture, DateTimeOffset start)
     {
         Clock = new FakeTimeProvider(start);
-        _db = fixture.CreateDbContext();
-        var meters = _metrics.GetRequiredService<IMeterFactory>();
-        Bookings = new BookingService(_db, Clock, new BookingMetrics(meters), new WaitlistMetrics(meters));
-        Events = new EventService(_db, Clock);
-        // Offers held for the default 15 minutes, not the fixture's few seconds.
-        Offers = new OfferService(_db, Clock, Options.Create(new WaitlistOptions()), new WaitlistMetrics(meters));
+        _services = new ServiceCollection()
+            .AddMetrics()
+            .AddLogging()
+            .AddSingleton<TimeProvider>(Clock)
+            .AddSingleton<BookingMetrics>()
+            .AddSingleton<WaitlistMetrics>()
+            // Offers held for the default 15 minutes, not the fixture's few seconds.
+            .AddSingleton(Options.Create(new WaitlistOptions()))
+            .AddScoped(_ => fixture.CreateDbContext())
+            .AddBookingCommands()
+            .AddScoped<EventService>()
+            .AddScoped<OfferService>()
+            .BuildServiceProvider();
+        _scope = _services.CreateAsyncScope();
     }
 
     public FakeTimeProvider Clock { get; }
-    public BookingService Bookings { get; }
-    public EventService Events { get; }
-    public OfferService Offers { get; }
+    public EventService Events => _scope.ServiceProvider.GetRequiredService<EventService>();
+    public OfferService Offers => _scope.ServiceProvider.GetRequiredService<OfferService>();
+    private T Command<T>() where T : notnull => _scope.ServiceProvider.GetRequiredService<T>();
 
     /// <summary>Moves the clock (forward only) to the instant given.</summary>
     public ClockedServices At(DateTime utc)
@@ -84,21 +92,21 @@ public sealed class ClockedServices : IAsyncDisposable
 
     public async Task<long> BookAsync(long userId, long eventId, int quantity)
     {
-        var booked = await Bookings.BookAsync(new BookingCommand(userId, eventId, quantity, null, null), CancellationToken.None);
+        var booked = await Command<BookTickets>().HandleAsync(new BookingCommand(userId, eventId, quantity, null, null), CancellationToken.None);
         Assert.True(booked.Succeeded, booked.Error?.Message);
-        return booked.Value!.Id;
+        return booked.Value!.Booking!.Id;
     }
 
     public async Task<long> BookSeatsAsync(long userId, long eventId, params long[] seatIds)
     {
-        var booked = await Bookings.BookAsync(new BookingCommand(userId, eventId, null, seatIds, null), CancellationToken.None);
+        var booked = await Command<BookTickets>().HandleAsync(new BookingCommand(userId, eventId, null, seatIds, null), CancellationToken.None);
         Assert.True(booked.Succeeded, booked.Error?.Message);
-        return booked.Value!.Id;
+        return booked.Value!.Booking!.Id;
     }
 
     public async Task CancelAsync(long userId, long bookingId)
     {
-        var cancelled = await Bookings.CancelAsync(bookingId, userId, false, CancellationToken.None);
+        var cancelled = await Command<CancelBooking>().HandleAsync(bookingId, userId, false, CancellationToken.None);
         Assert.True(cancelled is { Succeeded: true, Value: true }, cancelled.Error?.Message);
     }
 
@@ -107,8 +115,8 @@ public sealed class ClockedServices : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _db.DisposeAsync();
-        await _metrics.DisposeAsync();
+        await _scope.DisposeAsync();
+        await _services.DisposeAsync();
     }
 }
 

@@ -54,13 +54,13 @@ public sealed class BookingRulesTests
 
     [Fact]
     public void A_started_event_is_unprocessable() =>
-        Assert.Equal(BookingErrors.EventStarted, BookingRules.CheckEvent(AnEvent(startsAt: Now), Quantity(1), [], Now));
+        Assert.Equal(BookingErrors.EventStarted, BookingRules.CheckEvent(Facts(AnEvent(startsAt: Now), []), Quantity(1), Now));
 
     [Fact]
     public void Unknown_and_cancelled_events_are_not_found()
     {
-        Assert.Equal(BookingErrors.EventNotFound, BookingRules.CheckEvent(null, Quantity(1), [], Now));
-        Assert.Equal(BookingErrors.EventNotFound, BookingRules.CheckEvent(AnEvent(status: EventStatus.Cancelled), Quantity(1), [], Now));
+        Assert.Equal(BookingErrors.EventNotFound, BookingRules.CheckEvent(Facts(null, []), Quantity(1), Now));
+        Assert.Equal(BookingErrors.EventNotFound, BookingRules.CheckEvent(Facts(AnEvent(status: EventStatus.Cancelled), []), Quantity(1), Now));
     }
 
     [Fact]
@@ -70,11 +70,22 @@ public sealed class BookingRulesTests
         var own = new Seat { Id = 1, EventId = 7, Section = "S", Row = "A", Number = 1 };
         var foreign = new Seat { Id = 2, EventId = 8, Section = "S", Row = "A", Number = 1 };
 
-        Assert.Equal(BookingErrors.SeatsRequired, BookingRules.CheckEvent(seated, Quantity(1), [], Now));
-        Assert.Null(BookingRules.CheckEvent(seated, Seats(1), [own], Now));
-        Assert.Equal(ErrorKind.Invalid, BookingRules.CheckEvent(seated, Seats(1, 2), [own, foreign], Now)?.Kind);
-        Assert.Equal(ErrorKind.Invalid, BookingRules.CheckEvent(seated, Seats(1, 3), [own], Now)?.Kind);
-        Assert.Equal(ErrorKind.Invalid, BookingRules.CheckEvent(AnEvent(), Seats(1), [own], Now)?.Kind);
+        Assert.Equal(BookingErrors.SeatsRequired, BookingRules.CheckEvent(Facts(seated, []), Quantity(1), Now));
+        Assert.Null(BookingRules.CheckEvent(Facts(seated, [own]), Seats(1), Now));
+        Assert.Equal(ErrorKind.Invalid, BookingRules.CheckEvent(Facts(seated, [own, foreign]), Seats(1, 2), Now)?.Kind);
+        Assert.Equal(ErrorKind.Invalid, BookingRules.CheckEvent(Facts(seated, [own]), Seats(1, 3), Now)?.Kind);
+        Assert.Equal(ErrorKind.Invalid, BookingRules.CheckEvent(Facts(AnEvent(), [own]), Seats(1), Now)?.Kind);
+    }
+
+    // The facts the booking paths check: the event as read, with the seats looked up for the booking.
+    private static EventFacts? Facts(Event? evt, Seat[] seats) => evt is null ? null : EventFacts.Of(evt, seats);
+
+    [Fact]
+    public void Seat_ranges_answer_which_seats_are_the_events()
+    {
+        var facts = new EventFacts(7, EventStatus.Scheduled, Now.AddDays(1), false, true, [new SeatIdRange(10, 19), new SeatIdRange(30, 30), new SeatIdRange(40, 45)]);
+        Assert.All(new long[] { 10, 15, 19, 30, 40, 45 }, id => Assert.True(facts.HasSeat(id)));
+        Assert.All(new long[] { 9, 20, 29, 31, 39, 46, 1000 }, id => Assert.False(facts.HasSeat(id)));
     }
 
     [Fact]

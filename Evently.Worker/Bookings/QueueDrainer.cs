@@ -18,22 +18,24 @@ public sealed class QueueOptions
 }
 
 /// <summary>
-/// Drains the high-demand streams: per event, one worker at a time (a Redis lease) reads the oldest
-/// requests, answers them in one transaction (QueuedBookings), then publishes the answers and XACKs,
-/// only after the commit. Requests a dead worker had taken are claimed again once its lease ran out.
+/// Drains the high-demand streams: per event, one worker at a time (a Redis lease) reads the oldest requests (first
+/// any a previous holder took and never answered), answers them in one transaction (QueuedBookings), then publishes
+/// the answers and acknowledges, only after the commit. Each event's pass stands alone: one that fails backs off
+/// by itself while the others go on.
 /// </summary>
 public sealed class QueueDrainer(
-    IServiceScopeFactory scopes, WorkSignal signal, BookingQueue queue, IOptions<QueueOptions> options, QueueMetrics metrics,
+    IServiceScopeFactory scopes, WorkSignal signal, QueueReader queue, IOptions<QueueOptions> options, QueueMetrics metrics,
     TimeProvider timeProvider, ILogger<QueueDrainer> logger)
     : WorkerLoop(scopes, signal, logger)
 {
     public static readonly ActivitySource ActivitySource = new("Evently.Queue");
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}";
+    private readonly Dictionary<long, (int Failures, DateTime RetryAt)> _backoff = [];
 
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var bookings = services.GetRequiredService<QueuedBookings>();
-        var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
         if (await queue.IsPausedAsync())
         {
             return TimeSpan.FromMilliseconds(100);
@@ -43,18 +45,23 @@ public sealed class QueueDrainer(
         // One batch per event per pass: two on-sales at once both move.
         foreach (var eventId in events)
         {
-            if (cancellationToken.IsCancellationRequested || !await queue.TryLeaseAsync(eventId, _consumer, lease))
+            if (cancellationToken.IsCancellationRequested
+                || (_backoff.TryGetValue(eventId, out var backoff) && backoff.RetryAt > timeProvider.GetUtcNow().UtcDateTime))
             {
                 continue;
             }
-            var batch = await queue.ReadAsync(eventId, _consumer, options.Value.BatchSize, lease);
-            if (batch.Count == 0)
+            try
             {
-                await queue.RetireIfEmptyAsync(eventId);
-                continue;
+                answered += await DrainOnceAsync(bookings, eventId, cancellationToken);
+                _backoff.Remove(eventId);
             }
-            await AnswerAsync(bookings, eventId, batch, cancellationToken);
-            answered += batch.Count;
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                var failures = _backoff.GetValueOrDefault(eventId).Failures + 1;
+                var wait = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, failures - 1)));
+                _backoff[eventId] = (failures, timeProvider.GetUtcNow().UtcDateTime + wait);
+                logger.LogWarning(ex, "Draining event {EventId} failed ({Failures} in a row); next try in {Wait}", eventId, failures, wait);
+            }
         }
         if (answered > 0)
         {
@@ -65,24 +72,54 @@ public sealed class QueueDrainer(
         return events.Count > 0 ? TimeSpan.FromMilliseconds(20) : LongestSleep;
     }
 
-    private async Task AnswerAsync(QueuedBookings bookings, long eventId, List<(StackExchange.Redis.RedisValue EntryId, QueuedRequest Request)> batch,
-        CancellationToken ct)
+    /// <returns>How many entries were answered or dropped.</returns>
+    private async Task<int> DrainOnceAsync(QueuedBookings bookings, long eventId, CancellationToken ct)
     {
+        if (!await queue.TryLeaseAsync(eventId, _consumer, TimeSpan.FromSeconds(options.Value.LeaseSeconds)))
+        {
+            return 0;
+        }
+        var batch = await queue.ReadAsync(eventId, _consumer, options.Value.BatchSize);
+        if (batch.Count == 0)
+        {
+            await queue.RetireIfEmptyAsync(eventId);
+            return 0;
+        }
+        if (batch.Malformed.Count > 0)
+        {
+            logger.LogError("{Count} entries of event {EventId}'s stream are no booking request; they are dropped", batch.Malformed.Count, eventId);
+        }
+        await AnswerAsync(bookings, eventId, batch, ct);
+        return batch.Count;
+    }
+
+    private async Task AnswerAsync(QueuedBookings bookings, long eventId, QueueBatch batch, CancellationToken ct)
+    {
+        var requests = batch.Requests;
         // The batch continues the trace of its first request's intake, and links the others.
-        var links = batch.Skip(1).Select(b => b.Request.TraceParent).OfType<string>()
+        var links = requests.Skip(1).Select(b => b.Request.TraceParent).OfType<string>()
             .Select(tp => ActivityContext.TryParse(tp, null, out var context) ? new ActivityLink(context) : default)
             .Where(link => link.Context != default).ToList();
         using var activity = ActivitySource.StartActivity(ActivityKind.Consumer,
-            parentContext: batch[0].Request.TraceParent is { } parent && ActivityContext.TryParse(parent, null, out var context) ? context : default,
+            parentContext: requests.FirstOrDefault().Request?.TraceParent is { } parent && ActivityContext.TryParse(parent, null, out var context) ? context : default,
             links: links, name: "drain booking queue");
         activity?.SetTag("evently.event_id", eventId);
         activity?.SetTag("evently.batch_size", batch.Count);
 
-        var answers = await bookings.AnswerAsync(eventId, batch.Select(b => b.Request).ToList(), ct);
-        var byRequest = answers.ToDictionary(a => a.Request.RequestId);
-        await queue.AcknowledgeAsync(eventId, batch.Select(b => (b.EntryId, byRequest[b.Request.RequestId])).ToList());
-        metrics.Batch(eventId, batch.Count, timeProvider.GetUtcNow().UtcDateTime - batch.Min(b => b.Request.QueuedAt),
-            await queue.DepthAsync(eventId));
+        var result = requests.Count == 0 ? new QueuedAnswers([], []) : await bookings.AnswerAsync(eventId, requests.Select(b => b.Request).ToList(), ct);
+        // Every entry of a request is acknowledged with its answer (a duplicate entry too); one nobody can answer,
+        // with a rejection that says so, and no row in the database.
+        var answers = result.Answers.ToDictionary(a => a.Request.RequestId);
+        foreach (var request in result.Unanswerable)
+        {
+            answers[request.RequestId] = new QueuedAnswer(request, BookingRequestStatus.Rejected, null, QueuedBookings.Unanswerable);
+        }
+        await queue.AcknowledgeAsync(eventId, requests.Select(b => (b.EntryId, answers[b.Request.RequestId])).ToList(), batch.Malformed);
+        if (requests.Count > 0)
+        {
+            metrics.Batch(eventId, batch.Count, timeProvider.GetUtcNow().UtcDateTime - requests.Min(b => b.Request.QueuedAt),
+                await queue.DepthAsync(eventId));
+        }
     }
 }
 

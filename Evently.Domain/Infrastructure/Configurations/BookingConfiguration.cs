@@ -8,17 +8,11 @@ namespace Evently.Domain.Infrastructure.Configurations;
 
 internal sealed class BookingConfiguration : IEntityTypeConfiguration<Booking>
 {
-    // Binary collation: compared byte for byte, so 'Key-abc' and 'key-ABC' are two keys.
-    public const string ExactText = "utf8mb4_bin";
-
     public void Configure(EntityTypeBuilder<Booking> booking)
     {
         booking.ToTable("bookings");
         booking.HasOne(b => b.Event).WithMany().HasForeignKey(b => b.EventId);
         booking.HasOne<User>().WithMany().HasForeignKey(b => b.UserId);
-        booking.Property(b => b.IdempotencyKey).HasMaxLength(64).UseCollation(ExactText);
-        booking.HasIndex(b => new { b.UserId, b.IdempotencyKey }).IsUnique();
-        booking.Property(b => b.RequestFingerprint).HasMaxLength(300);
         booking.HasIndex(b => b.AttemptId).IsUnique();
         // A user's history, newest first; an event's active bookings; analytics by day.
         booking.HasIndex(b => new { b.UserId, b.CreatedAt });
@@ -50,8 +44,6 @@ internal sealed class BookingRequestConfiguration : IEntityTypeConfiguration<Boo
         request.HasOne<Booking>().WithMany().HasForeignKey(r => r.BookingId);
         request.Property(r => r.SeatIds).HasMaxLength(1000);
         request.Property(r => r.Reason).HasMaxLength(200);
-        request.Property(r => r.IdempotencyKey).HasMaxLength(64).UseCollation(BookingConfiguration.ExactText);
-        request.HasIndex(r => new { r.UserId, r.IdempotencyKey }).IsUnique();
         // Position in the queue: queued requests of the event ahead of this one.
         request.HasIndex(r => new { r.EventId, r.Status, r.Id });
     }

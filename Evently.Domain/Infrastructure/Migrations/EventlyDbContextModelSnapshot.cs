@@ -111,17 +111,8 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.Property<long>("EventId")
                         .HasColumnType("bigint");
 
-                    b.Property<string>("IdempotencyKey")
-                        .HasMaxLength(64)
-                        .HasColumnType("varchar(64)")
-                        .UseCollation("utf8mb4_bin");
-
                     b.Property<int>("Quantity")
                         .HasColumnType("int");
-
-                    b.Property<string>("RequestFingerprint")
-                        .HasMaxLength(300)
-                        .HasColumnType("varchar(300)");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -144,9 +135,6 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.HasIndex("UserId", "CreatedAt");
 
-                    b.HasIndex("UserId", "IdempotencyKey")
-                        .IsUnique();
-
                     b.ToTable("bookings", (string)null);
                 });
 
@@ -166,11 +154,6 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.Property<long>("EventId")
                         .HasColumnType("bigint");
-
-                    b.Property<string>("IdempotencyKey")
-                        .HasMaxLength(64)
-                        .HasColumnType("varchar(64)")
-                        .UseCollation("utf8mb4_bin");
 
                     b.Property<DateTime?>("ProcessedAt")
                         .HasColumnType("datetime(6)");
@@ -198,8 +181,7 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.HasIndex("BookingId");
 
-                    b.HasIndex("UserId", "IdempotencyKey")
-                        .IsUnique();
+                    b.HasIndex("UserId");
 
                     b.HasIndex("EventId", "Status", "Id");
 
@@ -335,6 +317,37 @@ namespace Evently.Domain.Infrastructure.Migrations
                         .IsUnique();
 
                     b.ToTable("seats", (string)null);
+                });
+
+            modelBuilder.Entity("Evently.Domain.Idempotency.IdempotencyRecord", b =>
+                {
+                    b.Property<long>("UserId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("varchar(64)")
+                        .UseCollation("utf8mb4_bin");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime(6)");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("varchar(300)");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("varchar(16)");
+
+                    b.Property<long>("OutcomeId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("UserId", "IdempotencyKey");
+
+                    b.ToTable("idempotency_records", (string)null);
                 });
 
             modelBuilder.Entity("Evently.Domain.Infrastructure.OutboxMessage", b =>
@@ -536,6 +549,15 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.HasOne("Evently.Domain.Events.Event", null)
                         .WithMany("Seats")
                         .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Evently.Domain.Idempotency.IdempotencyRecord", b =>
+                {
+                    b.HasOne("Evently.Domain.Auth.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,0 +1,32 @@
+using Evently.Domain.Common;
+using Evently.Domain.Events;
+using Evently.Domain.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.Domain.Bookings;
+
+/// <summary>Bookings as the commands answer with them, and why an event refused a conditional write.</summary>
+public sealed class BookingReads(EventlyDbContext db)
+{
+    /// <summary>Bookings with their event and seats, read-only.</summary>
+    public IQueryable<Booking> Query() =>
+        db.Bookings.AsNoTracking().Include(b => b.Event).Include(b => b.Seats).ThenInclude(s => s.Seat);
+
+    public Task<Booking> SingleAsync(long bookingId, CancellationToken cancellationToken) =>
+        Query().SingleAsync(b => b.Id == bookingId, cancellationToken);
+
+    /// <summary>The booking a try wrote, found by its attempt token: how a lost reply is told from a write that never happened.</summary>
+    public Task<Booking?> FindWrittenAsync(Guid attemptId, CancellationToken cancellationToken) =>
+        Query().SingleOrDefaultAsync(b => b.AttemptId == attemptId, cancellationToken);
+
+    /// <summary>Why a conditional write took nothing, in the order <see cref="BookingRules.CheckEvent"/> reports it.</summary>
+    public async Task<DomainError> WhyNotBookableAsync(long eventId, DateTime now, CancellationToken ct, bool seatsChosen = true)
+    {
+        var evt = await db.Events.AsNoTracking().Where(e => e.Id == eventId)
+            .Select(e => new { e.Status, e.StartsAt, e.HasSeating }).SingleOrDefaultAsync(ct);
+        return evt is null || evt.Status == EventStatus.Cancelled ? BookingErrors.EventNotFound
+            : evt.StartsAt <= now ? BookingErrors.EventStarted
+            : evt.HasSeating && !seatsChosen ? BookingErrors.SeatsRequired
+            : BookingErrors.SoldOut;
+    }
+}

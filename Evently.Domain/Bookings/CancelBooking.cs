@@ -1,0 +1,66 @@
+using System.Data;
+using Evently.Domain.Common;
+using Evently.Domain.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.Domain.Bookings;
+
+/// <summary>
+/// Cancels a booking (its holder, or an admin): its tickets and seats return, and the waitlist is offered them,
+/// in one transaction. Cancelling a cancelled booking changes nothing; of racing cancels exactly one gives back.
+/// </summary>
+public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics)
+{
+    public async Task<Result<bool>> HandleAsync(long bookingId, long callerId, bool callerIsAdmin, CancellationToken cancellationToken)
+    {
+        var booking = await db.Bookings.AsNoTracking().Include(b => b.Event)
+            .SingleOrDefaultAsync(b => b.Id == bookingId, cancellationToken);
+        if (booking is null || (booking.UserId != callerId && !callerIsAdmin))
+        {
+            return BookingErrors.NotFound;
+        }
+        if (booking.Status == BookingStatus.Cancelled)
+        {
+            return false;
+        }
+        if (booking.Event!.StartsAt <= timeProvider.UtcNow())
+        {
+            return BookingErrors.EventStarted;
+        }
+
+        // A retry after a lost commit finds the booking cancelled and changes nothing: no verification needed.
+        var result = await db.Database.CreateExecutionStrategy()
+            .ExecuteAsync(booking, (_, b, ct) => TryCancelAsync(b, ct), null, cancellationToken);
+        if (result is { Succeeded: true, Value: true })
+        {
+            metrics.Cancelled();
+        }
+        return result;
+    }
+
+    private async Task<Result<bool>> TryCancelAsync(Booking booking, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var now = timeProvider.UtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+        // The event row's lock first, like every other write, while the event has not started.
+        var open = await db.Events.Where(e => e.Id == booking.EventId && e.StartsAt > now)
+            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
+        var cancelled = open == 0 ? [] : await BookingCancellation.CancelAsync(db, booking.EventId, b => b.Where(x => x.Id == booking.Id), now, ct);
+        if (cancelled.Count == 0)
+        {
+            await transaction.RollbackAsync(ct);
+            var stillConfirmed = await db.Bookings.AnyAsync(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed, ct);
+            return stillConfirmed ? BookingErrors.EventStarted : false;
+        }
+
+        db.OutboxMessages.Add(new OutboxMessage
+        {
+            Kind = OutboxKinds.TicketsFreed, EventId = booking.EventId, Quantity = booking.Quantity, CreatedAt = now
+        });
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Data;
+using Evently.Domain.Common;
+using Evently.Domain.Events;
+using Evently.Domain.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.Domain.Bookings;
+
+/// <summary>
+/// Picks or changes the seats of a confirmed booking on a seated event: the new seats are taken with the same
+/// conditional write as a booking's, the old ones released, all or nothing.
+/// </summary>
+public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, BookingReads reads, BookingMetrics metrics)
+{
+    public async Task<Result<Booking>> HandleAsync(long bookingId, long callerId, IReadOnlyList<long>? seatIds, CancellationToken cancellationToken)
+    {
+        var booking = await db.Bookings.AsNoTracking().Include(b => b.Event)
+            .SingleOrDefaultAsync(b => b.Id == bookingId && b.UserId == callerId, cancellationToken);
+        if (booking is null)
+        {
+            return BookingErrors.NotFound;
+        }
+        if (booking.Status != BookingStatus.Confirmed)
+        {
+            return BookingErrors.NotConfirmed;
+        }
+        if (seatIds is null || seatIds.Count != booking.Quantity || seatIds.Distinct().Count() != seatIds.Count)
+        {
+            return BookingErrors.InvalidSeats($"Choose exactly {booking.Quantity} different seats, one per ticket of the booking.");
+        }
+
+        var seats = await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken);
+        var command = new BookingCommand(callerId, booking.EventId, null, seatIds, null);
+        if (BookingRules.CheckEvent(EventFacts.Of(booking.Event!, seats), command, timeProvider.UtcNow()) is { } refused)
+        {
+            return refused;
+        }
+
+        // A retry after a lost commit finds the seats already held by this booking: nothing left to take.
+        var result = await db.Database.CreateExecutionStrategy()
+            .ExecuteAsync(booking, (_, b, ct) => TrySwapSeatsAsync(b, seatIds, ct), null, cancellationToken);
+        if (!result.Succeeded)
+        {
+            metrics.Refused(result.Error!.Code);
+            return result.Error!;
+        }
+        return await reads.SingleAsync(bookingId, cancellationToken);
+    }
+
+    private async Task<Result<bool>> TrySwapSeatsAsync(Booking booking, IReadOnlyList<long> wanted, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+        // Lock the event row, as bookings and cancels do, so that the reads below are current; the
+        // version bump also tells a concurrent layout change that seats moved.
+        var now = timeProvider.UtcNow();
+        var open = await db.Events.Where(e => e.Id == booking.EventId && e.Status == EventStatus.Scheduled && e.StartsAt > now)
+            .ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
+        var status = await db.Bookings.Where(b => b.Id == booking.Id).Select(b => b.Status).SingleAsync(ct);
+        if (open == 0 || status != BookingStatus.Confirmed)
+        {
+            await transaction.RollbackAsync(ct);
+            return open == 0 ? await reads.WhyNotBookableAsync(booking.EventId, now, ct) : BookingErrors.NotConfirmed;
+        }
+
+        var held = await db.BookingSeats.Where(s => s.BookingId == booking.Id && s.Active == true)
+            .Select(s => s.SeatId).ToListAsync(ct);
+        var toTake = wanted.Except(held).ToList();
+        var toRelease = held.Except(wanted).ToList();
+
+        if (!await SeatWrites.TryTakeAsync(db, booking.EventId, toTake, ct))
+        {
+            await transaction.RollbackAsync(ct);
+            return BookingErrors.SeatTaken;
+        }
+        await SeatWrites.ReleaseAsync(db, toRelease, ct);
+        // Seats given back are no part of the booking any more; a cancel, by contrast, keeps them as history.
+        await db.BookingSeats.Where(s => s.BookingId == booking.Id && (toRelease.Contains(s.SeatId) || toTake.Contains(s.SeatId)))
+            .ExecuteDeleteAsync(ct);
+        db.BookingSeats.AddRange(toTake.Select(id => new BookingSeat { BookingId = booking.Id, SeatId = id, Active = true }));
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            await transaction.RollbackAsync(ct);
+            return BookingErrors.SeatTaken;
+        }
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+}

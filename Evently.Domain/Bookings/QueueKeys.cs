@@ -1,0 +1,54 @@
+using StackExchange.Redis;
+
+namespace Evently.Domain.Bookings;
+
+/// <summary>
+/// Where the high-demand queue keeps its state in Redis. Every key of one event's queue carries the event's hash
+/// tag, <c>{e&lt;id&gt;}</c>, so that one script may touch all of them on a Redis Cluster (they share a slot); a
+/// request's id says its event (<see cref="EventOf"/>), so its key is found without a global index.
+/// </summary>
+/// <remarks>
+/// Expiry: queue state in flight (the stream, its counters, a user's queued tickets, a queued request's hash and
+/// its Idempotency-Key) never expires; everything else does: an answered request's hash and key, and a drained
+/// event's stream and counters (retired, <see cref="QueueReader.RetireIfEmptyAsync"/>). So a memory policy that
+/// evicts only keys with an expiry (volatile-*) can never evict a promise.
+/// </remarks>
+public static class QueueKeys
+{
+    /// <summary>Request ids of one event are its id times 2^28 plus a counter: 268 million per event, under 2^53 below event 2^25.</summary>
+    public const int RequestIdBits = 28;
+
+    /// <summary>Events with requests to drain (a plain set: the one global key, written apart from the event's own).</summary>
+    public static readonly RedisKey ActiveEvents = "evently:queue:events";
+
+    /// <summary>Present while an operator (or the benchmark) holds the drain.</summary>
+    public static readonly RedisKey Paused = "evently:queue:paused";
+
+    public static string Tag(long eventId) => $"{{e{eventId}}}";
+
+    /// <summary>The prefix of every key of the event's queue.</summary>
+    public static string Prefix(long eventId) => $"evently:{Tag(eventId)}:";
+
+    public static RedisKey Stream(long eventId) => Prefix(eventId) + "stream";
+
+    /// <summary>The last position handed out (a request's <c>seq</c>).</summary>
+    public static RedisKey Sequence(long eventId) => Prefix(eventId) + "seq";
+
+    /// <summary>The highest position answered: a queued request's place is its seq minus this.</summary>
+    public static RedisKey Answered(long eventId) => Prefix(eventId) + "answered";
+
+    /// <summary>The counter of the event's request ids.</summary>
+    public static RedisKey RequestIds(long eventId) => Prefix(eventId) + "ids";
+
+    public static RedisKey Lease(long eventId) => Prefix(eventId) + "lease";
+
+    public static RedisKey UserTickets(long eventId, long userId) => Prefix(eventId) + $"user:{userId}";
+
+    public static RedisKey IdempotencyKey(long eventId, long userId, string key) => Prefix(eventId) + $"idem:{userId}:{key}";
+
+    public static RedisKey Request(long requestId) => Prefix(EventOf(requestId)) + $"request:{requestId}";
+
+    public static long EventOf(long requestId) => requestId >> RequestIdBits;
+
+    public static long FirstRequestId(long eventId) => eventId << RequestIdBits;
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using Evently.Domain.Infrastructure;
+using StackExchange.Redis;
+
+namespace Evently.Domain.Bookings;
+
+/// <summary>Entries taken from an event's stream: the requests, and the entries that are no request at all.</summary>
+public sealed record QueueBatch(List<(RedisValue EntryId, QueuedRequest Request)> Requests, List<RedisValue> Malformed)
+{
+    public int Count => Requests.Count + Malformed.Count;
+}
+
+/// <summary>
+/// The worker's side of the high-demand queue: one worker at a time drains an event (a lease), through a consumer
+/// group, so each event's requests are answered in the order they were accepted; answers are published and the
+/// entries acknowledged only after the database committed them.
+/// </summary>
+public sealed class QueueReader(IConnectionMultiplexer redis)
+{
+    public const string ConsumerGroup = "drainers";
+    private static readonly TimeSpan AnsweredLifetime = TimeSpan.FromDays(1);
+    private static readonly TimeSpan RetiredLifetime = TimeSpan.FromHours(1);
+
+    public async Task<IReadOnlyList<long>> ActiveEventsAsync() =>
+        (await redis.GetDatabase().SetMembersAsync(QueueKeys.ActiveEvents)).Select(v => (long)v).ToList();
+
+    public Task<bool> IsPausedAsync() => redis.GetDatabase().KeyExistsAsync(QueueKeys.Paused);
+
+    /// <summary>Takes (or renews) the right to drain an event's stream: one worker per event keeps its order.</summary>
+    public async Task<bool> TryLeaseAsync(long eventId, string worker, TimeSpan lifetime) =>
+        (long)(await LeaseScript.EvaluateAsync(redis.GetDatabase(), [QueueKeys.Lease(eventId)], [worker, (long)lifetime.TotalMilliseconds])) == 1;
+
+    // Take the lease if free, or renew it if it is this worker's: one step, so it is never renewed for another.
+    private static readonly RedisScript LeaseScript = new("""
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+        return 0
+        """);
+
+    /// <summary>
+    /// The event's oldest unanswered requests, for the lease holder: first every entry another worker took and never
+    /// answered (a holder that died or lost its lease; claimed at once, whatever their age, as the lease says they
+    /// are this worker's now and the database recognises any it answered after all), then new ones.
+    /// </summary>
+    public async Task<QueueBatch> ReadAsync(long eventId, string worker, int count)
+    {
+        var db = redis.GetDatabase();
+        var stream = QueueKeys.Stream(eventId);
+        try
+        {
+            await db.StreamCreateConsumerGroupAsync(stream, ConsumerGroup, StreamPosition.Beginning, createStream: true);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Created before.
+        }
+
+        IEnumerable<StreamEntry> entries = (await db.StreamAutoClaimAsync(stream, ConsumerGroup, worker, 0, "0-0", count)).ClaimedEntries;
+        if (!entries.Any())
+        {
+            entries = await db.StreamReadGroupAsync(stream, ConsumerGroup, worker, ">", count);
+        }
+        var batch = new QueueBatch([], []);
+        foreach (var entry in entries.Where(e => !e.IsNull))
+        {
+            if (TryParse(eventId, entry) is { } request)
+            {
+                batch.Requests.Add((entry.Id, request));
+            }
+            else
+            {
+                batch.Malformed.Add(entry.Id);
+            }
+        }
+        batch.Requests.Sort((a, b) => a.Request.Sequence.CompareTo(b.Request.Sequence));
+        return batch;
+    }
+
+    // An entry is the intake script's, or nothing the worker can answer (written by hand, or by an older version).
+    private static QueuedRequest? TryParse(long eventId, StreamEntry entry)
+    {
+        string Field(string name) => entry[name].ToString();
+        static long? Number(string text) => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
+        if (Number(Field("id")) is not { } id || QueueKeys.EventOf(id) != eventId || Number(Field("user")) is not { } user
+            || Number(Field("qty")) is not (>= 1 and <= BookingRules.MaxTicketsPerBooking) || Number(Field("seq")) is not { } seq
+            || Number(Field("at")) is not { } at || at > DateTime.MaxValue.Ticks)
+        {
+            return null;
+        }
+        List<long>? seats = null;
+        if (Field("seats") is { Length: > 0 } list)
+        {
+            seats = list.Split(',').Select(Number).OfType<long>().ToList();
+            if (seats.Count != list.Split(',').Length)
+            {
+                return null;
+            }
+        }
+        return new QueuedRequest(id, eventId, user, (int)Number(Field("qty"))!, seats, seq, new DateTime(at, DateTimeKind.Utc),
+            Field("tp") is { Length: > 0 } tp ? tp : null, Field("key") is { Length: > 0 } key ? key : null);
+    }
+
+    // KEYS: stream, answered. ARGV: highest seq answered, answer lifetime (s), the event's key prefix, then seven values
+    // per entry: entry id, request id, user, quantity, status, booking id or reason, key (empty: none). An entry whose
+    // request id is empty is dropped unanswered (malformed). A request still 'queued' gives its user's tickets back
+    // once; a second run for the same answers changes nothing. Returns the stream's length after.
+    private static readonly RedisScript AcknowledgeScript = new("""
+        local prefix = ARGV[3]
+        local i = 4
+        while i <= #ARGV do
+          local entry, id, user, qty, status, value, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+          i = i + 7
+          if id ~= '' then
+            local request = prefix .. 'request:' .. id
+            if redis.call('HGET', request, 'status') == 'queued' then
+              local tickets = prefix .. 'user:' .. user
+              if redis.call('DECRBY', tickets, qty) <= 0 then redis.call('DEL', tickets) end
+            end
+            redis.call('HSET', request, 'user', user, 'qty', qty, 'status', status, status == 'confirmed' and 'booking' or 'reason', value)
+            redis.call('EXPIRE', request, ARGV[2])
+            if key ~= '' then redis.call('EXPIRE', prefix .. 'idem:' .. user .. ':' .. key, ARGV[2]) end
+          end
+          redis.call('XACK', KEYS[1], 'drainers', entry)
+          redis.call('XDEL', KEYS[1], entry)
+        end
+        local answered = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if tonumber(ARGV[1]) > answered then redis.call('SET', KEYS[2], ARGV[1]) end
+        return redis.call('XLEN', KEYS[1])
+        """);
+
+    /// <summary>
+    /// Publishes the answers the database committed (each request's state, the users' queued tickets, the position
+    /// counter), then acknowledges and removes the entries, the malformed ones too. Safe to run again.
+    /// </summary>
+    public async Task AcknowledgeAsync(long eventId, IReadOnlyList<(RedisValue EntryId, QueuedAnswer Answer)> answered, IReadOnlyList<RedisValue> malformed)
+    {
+        if (answered.Count + malformed.Count == 0)
+        {
+            return;
+        }
+        var args = new List<RedisValue>
+        {
+            answered.Count == 0 ? 0 : answered.Max(a => a.Answer.Request.Sequence), (long)AnsweredLifetime.TotalSeconds, QueueKeys.Prefix(eventId)
+        };
+        foreach (var (entryId, answer) in answered)
+        {
+            var request = answer.Request;
+            var confirmed = answer.Status == BookingRequestStatus.Confirmed;
+            args.AddRange([entryId, request.RequestId, request.UserId, request.Quantity, confirmed ? "confirmed" : "rejected",
+                confirmed ? answer.BookingId!.Value : answer.Reason, request.IdempotencyKey ?? ""]);
+        }
+        foreach (var entryId in malformed)
+        {
+            args.AddRange([entryId, "", "", "", "", "", ""]);
+        }
+        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(), [QueueKeys.Stream(eventId), QueueKeys.Answered(eventId)], args.ToArray());
+    }
+
+    /// <summary>How many requests of the event wait in its stream (answered ones are removed from it).</summary>
+    public Task<long> DepthAsync(long eventId) => redis.GetDatabase().StreamLengthAsync(QueueKeys.Stream(eventId));
+
+    // KEYS: stream, seq, answered, ids. Sets an expiry on an empty stream and its counters (the intake removes it).
+    private static readonly RedisScript RetireScript = new("""
+        if redis.call('XLEN', KEYS[1]) > 0 then return 0 end
+        for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
+        return 1
+        """);
+
+    /// <summary>
+    /// Lets go of an event whose stream is empty: its keys expire unless requests come again, and the workers stop
+    /// looking at it. The active set lives in another slot than the stream, so the set is changed first and the
+    /// stream checked again after: an intake in between (which adds the event back) is never lost.
+    /// </summary>
+    public async Task RetireIfEmptyAsync(long eventId)
+    {
+        var db = redis.GetDatabase();
+        if ((long)await RetireScript.EvaluateAsync(db,
+                [QueueKeys.Stream(eventId), QueueKeys.Sequence(eventId), QueueKeys.Answered(eventId), QueueKeys.RequestIds(eventId)],
+                [(long)RetiredLifetime.TotalSeconds]) == 0)
+        {
+            return;
+        }
+        await db.SetRemoveAsync(QueueKeys.ActiveEvents, eventId);
+        if (await db.StreamLengthAsync(QueueKeys.Stream(eventId)) > 0)
+        {
+            await db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
+        }
+    }
+}

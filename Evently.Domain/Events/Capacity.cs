@@ -1,0 +1,33 @@
+namespace Evently.Domain.Events;
+
+/// <summary>
+/// The one capacity rule: <c>q</c> more tickets may be taken (booked, or held for a waitlist offer) while
+/// <c>Booked + Held + q &lt;= Capacity</c>. Writers check it in the conditional UPDATE that takes the tickets
+/// (<see cref="CanTakeSql"/>), which InnoDB evaluates under the event row's lock; code that already holds that
+/// lock and has read the row counts what is free with <see cref="Free"/>. The CHECK constraint on events refuses
+/// whatever breaks it anyway.
+/// </summary>
+public static class Capacity
+{
+    /// <summary>The rule as SQL, for a statement on the events table with the tickets wanted as <c>@tickets</c>.</summary>
+    public const string CanTakeSql = "Booked + Held + @tickets <= Capacity";
+
+    /// <summary>
+    /// Takes <c>@tickets</c> for <c>@count</c> new bookings of event <c>@eventId</c>, if it is open at <c>@now</c> and
+    /// they fit: one row changed, or none (sold out, cancelled or started: the caller reads which). Also counts the
+    /// bookings for the analytics and bumps the row's version.
+    /// </summary>
+    public const string TakeForBookingsSql = $"""
+        UPDATE events SET Booked = Booked + @tickets, BookingsMade = BookingsMade + @count, Version = Version + 1
+          WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND {CanTakeSql}
+        """;
+
+    /// <summary>Tickets taken: booked, or held for offers. A capacity may not fall below it.</summary>
+    public static int Taken(int booked, int held) => booked + held;
+
+    /// <summary>How many more tickets may be taken.</summary>
+    public static int Free(int capacity, int booked, int held) => Math.Max(0, capacity - Taken(booked, held));
+
+    /// <summary>Whether the tickets fit what is free.</summary>
+    public static bool Fits(int tickets, int free) => tickets <= free;
+}

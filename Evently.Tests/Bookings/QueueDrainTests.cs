@@ -1,0 +1,124 @@
+using Evently.Domain.Bookings;
+using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
+
+namespace Evently.Tests.Bookings;
+
+// The drain of the high-demand queue under adversity: entries that cannot be answered as they are, a worker
+// that dies holding entries, and the keys an on-sale leaves in Redis.
+[Collection(AppCollection.Name)]
+public sealed class QueueDrainTests(EventlyAppFixture fixture)
+{
+    private static readonly TimeSpan AnswerBound = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task A_duplicate_and_a_malformed_entry_stop_neither_their_event_nor_another()
+    {
+        using var admin = await fixture.AdminAsync();
+        var poisoned = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        var other = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        using var user = await fixture.NewUserAsync();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var queue = new BookingQueue(redis, TimeProvider.System);
+        var db = redis.GetDatabase();
+
+        await queue.PauseAsync();
+        QueuedRequestDto victim, bystander;
+        try
+        {
+            victim = await QueueTestApi.QueuedAsync(await user.BookAsync(poisoned.Id, 1));
+            bystander = await QueueTestApi.QueuedAsync(await user.BookAsync(other.Id, 1));
+            // The same request twice in one stream (as a redelivery after a lost acknowledgement could leave it), then garbage.
+            var entry = Assert.Single(await db.StreamRangeAsync(QueueKeys.Stream(poisoned.Id)));
+            await db.StreamAddAsync(QueueKeys.Stream(poisoned.Id), entry.Values);
+            await db.StreamAddAsync(QueueKeys.Stream(poisoned.Id), [new NameValueEntry("id", "not-a-number")]);
+        }
+        finally
+        {
+            await queue.ResumeAsync();
+        }
+
+        Assert.Equal("confirmed", (await QueueTestApi.AnsweredAsync(user, victim.RequestId, AnswerBound)).Status);
+        Assert.Equal("confirmed", (await QueueTestApi.AnsweredAsync(user, bystander.RequestId, AnswerBound)).Status);
+        var later = await QueueTestApi.QueuedAsync(await user.BookAsync(poisoned.Id, 1));
+        Assert.Equal("confirmed", (await QueueTestApi.AnsweredAsync(user, later.RequestId, AnswerBound)).Status);
+        await using var sql = fixture.CreateDbContext();
+        Assert.Equal(2, await sql.BookingRequests.CountAsync(r => r.EventId == poisoned.Id));
+        await fixture.AssertBookingInvariantsAsync(poisoned.Id, expectedBooked: 2);
+        await WaitlistTestApi.EventuallyAsync(async () => await db.StreamLengthAsync(QueueKeys.Stream(poisoned.Id)) == 0,
+            AnswerBound, "the poisoned stream to empty");
+    }
+
+    [Fact]
+    public async Task A_worker_that_takes_over_answers_the_previous_holders_entries_before_newer_ones()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 3, highDemand: true));
+        var users = (await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => fixture.NewUserAsync()))).ToList();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var queue = new BookingQueue(redis, TimeProvider.System);
+        var reader = new QueueReader(redis);
+
+        await queue.PauseAsync();
+        List<QueuedRequestDto> older, newer;
+        try
+        {
+            older = [];
+            foreach (var user in users[..3])
+            {
+                older.Add(await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1)));
+            }
+            // A worker takes the lease and the three oldest requests, then dies: they stay pending under its name.
+            Assert.True(await reader.TryLeaseAsync(evt.Id, "dead-worker", TimeSpan.FromMilliseconds(200)));
+            Assert.Equal(3, (await reader.ReadAsync(evt.Id, "dead-worker", 100)).Count);
+            newer = [];
+            foreach (var user in users[3..])
+            {
+                newer.Add(await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1)));
+            }
+            await Task.Delay(300); // its lease lapses; its entries have been idle far less than a lease
+        }
+        finally
+        {
+            await queue.ResumeAsync();
+        }
+
+        var olderAnswers = await Task.WhenAll(older.Select((q, i) => QueueTestApi.AnsweredAsync(users[i], q.RequestId, AnswerBound)));
+        var newerAnswers = await Task.WhenAll(newer.Select((q, i) => QueueTestApi.AnsweredAsync(users[3 + i], q.RequestId, AnswerBound)));
+        Assert.All(olderAnswers, a => Assert.Equal("confirmed", a.Status));
+        Assert.All(newerAnswers, a => Assert.Equal(("rejected", "sold-out"), (a.Status, a.Reason)));
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 3);
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task Every_key_an_on_sale_leaves_in_redis_expires()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 1, highDemand: true));
+        using var buyer = await fixture.NewUserAsync();
+        using var latecomer = await fixture.NewUserAsync();
+        var confirmed = await QueueTestApi.QueuedAsync(await buyer.BookAsync(evt.Id, 1, Guid.NewGuid().ToString()));
+        var rejected = await QueueTestApi.QueuedAsync(await latecomer.BookAsync(evt.Id, 1, Guid.NewGuid().ToString()));
+        Assert.Equal("confirmed", (await QueueTestApi.AnsweredAsync(buyer, confirmed.RequestId, AnswerBound)).Status);
+        Assert.Equal("rejected", (await QueueTestApi.AnsweredAsync(latecomer, rejected.RequestId, AnswerBound)).Status);
+
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture, admin: true);
+        var server = redis.GetServers().Single();
+        var db = redis.GetDatabase();
+        List<(string Key, TimeSpan? Ttl)> keys = [];
+        // Once the worker has found the stream empty, it retires it; until then the stream is queue state in flight.
+        await WaitlistTestApi.EventuallyAsync(async () =>
+        {
+            keys = [];
+            await foreach (var key in server.KeysAsync(pattern: $"*{QueueKeys.Tag(evt.Id)}*"))
+            {
+                keys.Add((key.ToString(), await db.KeyTimeToLiveAsync(key)));
+            }
+            return keys.Count > 0 && keys.All(k => k.Ttl is not null);
+        }, AnswerBound, "every key of the event to have an expiry");
+        Assert.Contains(keys, k => k.Key == QueueKeys.Stream(evt.Id).ToString());
+        Assert.Contains(keys, k => k.Key == QueueKeys.Request(confirmed.RequestId).ToString());
+        Assert.False(await db.SetContainsAsync(QueueKeys.ActiveEvents, evt.Id), "a retired event is no longer watched");
+    }
+}
