@@ -31,7 +31,6 @@ public static class Extensions
         builder.Services.AddSingleton<BookingMetrics>();
         builder.Services.AddScoped<WaitlistService>();
         builder.Services.AddScoped<NotificationService>();
-        builder.Services.AddSingleton<WaitlistMetrics>();
         builder.Services.AddSingleton<WorkerNudge>();
         builder.Services.AddSingleton<BookingQueue>();
         builder.Services.AddScoped<AnalyticsService>();

@@ -82,15 +82,18 @@ if (builder.ExecutionContext.IsPublishMode && !builder.Configuration.GetSection(
     }
 }
 
-// Settings under Evently:Api and Evently:Worker reach that service as Evently:* (the tests and the benchmark
-// relax rate limits and shorten the waitlist's offer window this way).
-foreach (var (section, service) in new[] { ("Evently:Api", (IResourceBuilder<ProjectResource>)api), ("Evently:Worker", worker) })
+// Settings under Evently:Api and Evently:Worker reach that service as Evently:* (the tests and the benchmark relax
+// rate limits this way); the waitlist's (its offer window) reach both, as both make offers.
+foreach (var (section, prefix, services) in new[]
+{
+    ("Evently:Api", "Evently", new[] { api }), ("Evently:Worker", "Evently", [worker]), ("Evently:Waitlist", "Evently:Waitlist", [api, worker])
+})
 {
     foreach (var (key, value) in builder.Configuration.GetSection(section).AsEnumerable(true))
     {
-        if (value is not null)
+        foreach (var service in services.Where(_ => value is not null))
         {
-            service.WithEnvironment($"Evently__{key.Replace(":", "__")}", value);
+            service.WithEnvironment($"{prefix}:{key}".Replace(":", "__"), value!);
         }
     }
 }

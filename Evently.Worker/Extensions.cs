@@ -18,8 +18,7 @@ public static class Extensions
         builder.AddEventlyDbContext();
         builder.AddRedisClient(RedisConnection.Name, configureOptions: RedisConnection.Configure);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<WaitlistOptions>().BindConfiguration(WaitlistOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<WaitlistMetrics>();
+        builder.Services.AddWaitlistOffers();
         builder.Services.AddSingleton<MailMetrics>();
         builder.Services.AddScoped<OfferService>();
         builder.Services.AddScoped<MailQueue>();

@@ -30,7 +30,9 @@ public static class AnalyticsApi
             .WithSummary("The most booked events (admin): most tickets of confirmed bookings first")
             .WithDescription("Events with at least one booking, cancelled events included, ordered by ticketsSold and then by id. " +
                 "bookings and cancellations count the event's bookings ever made and those cancelled since; cancellationRate = " +
-                "cancellations / bookings; utilization = ticketsSold / capacity. 400 unless 1 <= top <= 100. " + CachingNote);
+                "cancellations / bookings; utilization = ticketsSold / capacity. The event's waitlist: waiting (entries in line), " +
+                "offersOpen (tickets held for an entry now), offersClaimed (offers that became bookings) and offersExpired (offers " +
+                "not claimed in time, and entries closed when the event was cancelled). 400 unless 1 <= top <= 100. " + CachingNote);
 
         api.MapGet("/utilization", GetUtilization)
             .WithName("GetUtilization")

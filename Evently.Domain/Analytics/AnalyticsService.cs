@@ -1,6 +1,7 @@
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
+using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Analytics;
@@ -45,7 +46,8 @@ public sealed record BookingAnalytics(
     IReadOnlyList<DailyBookings> Daily, DateOnly From, DateOnly To);
 
 public sealed record EventAnalytics(
-    long EventId, string Name, int TicketsSold, int Bookings, int Cancellations, double CancellationRate, double Utilization);
+    long EventId, string Name, int TicketsSold, int Bookings, int Cancellations, double CancellationRate, double Utilization,
+    int Waiting, int OffersOpen, int OffersClaimed, int OffersExpired);
 
 public sealed record EventUtilization(long EventId, string Name, int Capacity, int Booked, double Utilization);
 
@@ -106,9 +108,18 @@ public sealed class AnalyticsService(EventlyDbContext db)
             .Take(top)
             .Select(e => new { e.Id, e.Name, e.Booked, e.BookingsMade, e.BookingsCancelled, e.Capacity })
             .ToListAsync(cancellationToken);
+        // The lines of those events, by state: one grouped read on the line's index, whatever its length.
+        var ids = events.Select(e => e.Id).ToList();
+        var lines = (await db.WaitlistEntries.AsNoTracking().Where(w => ids.Contains(w.EventId))
+                .GroupBy(w => new { w.EventId, w.Status }).Select(g => new { g.Key.EventId, g.Key.Status, Count = g.Count() })
+                .ToListAsync(cancellationToken))
+            .ToDictionary(l => (l.EventId, l.Status), l => l.Count);
+        int Line(long eventId, WaitlistStatus status) => lines.GetValueOrDefault((eventId, status));
         return events
             .Select(e => new EventAnalytics(e.Id, e.Name, e.Booked, e.BookingsMade, e.BookingsCancelled,
-                Rate(e.BookingsCancelled, e.BookingsMade), Rate(e.Booked, e.Capacity)))
+                Rate(e.BookingsCancelled, e.BookingsMade), Rate(e.Booked, e.Capacity),
+                Line(e.Id, WaitlistStatus.Waiting), Line(e.Id, WaitlistStatus.Offered), Line(e.Id, WaitlistStatus.Booked),
+                Line(e.Id, WaitlistStatus.Expired)))
             .ToList();
     }
 

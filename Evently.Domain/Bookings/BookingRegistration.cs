@@ -1,4 +1,5 @@
 using Evently.Domain.Idempotency;
+using Evently.Domain.Waitlist;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Evently.Domain.Bookings;
@@ -17,5 +18,6 @@ public static class BookingRegistration
         .AddScoped<CancelBooking>()
         .AddScoped<ChangeSeats>()
         .AddScoped<ClaimOffer>()
-        .AddScoped<QueueIntake>();
+        .AddScoped<QueueIntake>()
+        .AddWaitlistOffers();
 }

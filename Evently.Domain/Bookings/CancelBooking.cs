@@ -1,6 +1,7 @@
 using System.Data;
 using Evently.Domain.Common;
 using Evently.Domain.Infrastructure;
+using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Bookings;
@@ -9,7 +10,7 @@ namespace Evently.Domain.Bookings;
 /// Cancels a booking (its holder, or an admin): its tickets and seats return, and the waitlist is offered them,
 /// in one transaction. Cancelling a cancelled booking changes nothing; of racing cancels exactly one gives back.
 /// </summary>
-public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider, BookingMetrics metrics)
+public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider, WaitlistOffers offers, BookingMetrics metrics)
 {
     public async Task<Result<bool>> HandleAsync(long bookingId, long callerId, bool callerIsAdmin, CancellationToken cancellationToken)
     {
@@ -55,11 +56,8 @@ public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider
             return stillConfirmed ? BookingErrors.EventStarted : false;
         }
 
-        db.OutboxMessages.Add(new OutboxMessage
-        {
-            Kind = OutboxKinds.TicketsFreed, EventId = booking.EventId, Quantity = booking.Quantity, CreatedAt = now
-        });
-        await db.SaveChangesAsync(ct);
+        // Still under the event row's lock: whoever waits gets the tickets before anyone else can book them.
+        await offers.OfferFreedTicketsAsync(booking.EventId, now, cancelled.SelectMany(c => c.SeatIds).ToList(), ct);
         await transaction.CommitAsync(ct);
         return true;
     }

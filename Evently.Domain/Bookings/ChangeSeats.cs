@@ -2,6 +2,7 @@ using System.Data;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
+using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Bookings;
@@ -10,7 +11,7 @@ namespace Evently.Domain.Bookings;
 /// Picks or changes the seats of a confirmed booking on a seated event: the new seats are taken with the same
 /// conditional write as a booking's, the old ones released, all or nothing.
 /// </summary>
-public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, BookingReads reads, BookingMetrics metrics)
+public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, BookingReads reads, WaitlistOffers offers, BookingMetrics metrics)
 {
     public async Task<Result<Booking>> HandleAsync(long bookingId, long callerId, IReadOnlyList<long>? seatIds, CancellationToken cancellationToken)
     {
@@ -89,6 +90,9 @@ public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, 
             await transaction.RollbackAsync(ct);
             return BookingErrors.SeatTaken;
         }
+        // The seats given back go to the line first, like any that come back (a swap frees no ticket, so only an
+        // entry that fitted before can fit now; the step is the same as after a cancel).
+        await offers.OfferFreedTicketsAsync(booking.EventId, now, toRelease, ct);
         await transaction.CommitAsync(ct);
         return true;
     }

@@ -13,7 +13,7 @@ public sealed record EventDraft(
     bool HighDemand, IReadOnlyList<SeatSection>? Seating);
 
 // Creating, changing and cancelling events: the rules that need the database.
-public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
+public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider, WaitlistOffers offers)
 {
     public async Task<Result<Event>> CreateAsync(EventDraft draft, CancellationToken cancellationToken)
     {
@@ -82,15 +82,6 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
             db.Seats.RemoveRange(evt.Seats);
             evt.Seats = draft.Seating is null ? [] : SeatLayout.Create(draft.Seating);
         }
-        if (freedTickets > 0)
-        {
-            // More tickets for sale: the waitlist gets first refusal (read by the worker).
-            db.OutboxMessages.Add(new OutboxMessage
-            {
-                Kind = OutboxKinds.TicketsFreed, EventId = evt.Id, Quantity = freedTickets, CreatedAt = evt.UpdatedAt
-            });
-        }
-
         try
         {
             await db.SaveChangesAsync(ct);
@@ -98,6 +89,11 @@ public sealed class EventService(EventlyDbContext db, TimeProvider timeProvider)
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             return EventErrors.DuplicateSeats;
+        }
+        if (freedTickets > 0)
+        {
+            // More tickets for sale: the waitlist gets first refusal, before the commit lets anyone book them.
+            await offers.OfferFreedTicketsAsync(evt.Id, evt.UpdatedAt, [], ct);
         }
         await transaction.CommitAsync(ct);
         return evt;

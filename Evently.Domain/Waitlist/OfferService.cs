@@ -10,11 +10,11 @@ using Microsoft.Extensions.Options;
 namespace Evently.Domain.Waitlist;
 
 /// <summary>
-/// The worker's side of the waitlist: turns outbox rows into offers and expires offers nobody claimed.
-/// Every step is one transaction that locks the event row before it counts free tickets, so several
-/// workers can run it at once (outbox rows are taken with SKIP LOCKED) and never offer a ticket twice.
+/// The worker's side of the waitlist: expires offers nobody claimed, passing their tickets on in the same
+/// transaction, and honours outbox rows. Every step is one transaction that locks the event row before it counts
+/// free tickets, so several workers can run it at once (outbox rows are taken with SKIP LOCKED).
 /// </summary>
-public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider, IOptions<WaitlistOptions> options, WaitlistMetrics metrics)
+public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider, WaitlistOffers offers, WaitlistMetrics metrics)
 {
     /// <summary>Processes one outbox row, if one is waiting and not taken by another worker.</summary>
     /// <returns>Whether a row was processed; false when the outbox is empty.</returns>
@@ -38,10 +38,12 @@ public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider,
             $"outbox {message.Kind}", ActivityKind.Consumer, message.TraceParent ?? default(string));
         activity?.SetTag("evently.event_id", message.EventId);
         var now = timeProvider.UtcNow();
-        // An event's cancel closes its line itself (EventService.CancelAsync); its row needs nothing more here.
+        // Offers are made in the transaction that frees the tickets; rows of these kinds come only from versions
+        // before that, and are honoured the same way. An event's cancel closes its line itself.
         if (message.Kind is OutboxKinds.TicketsFreed or OutboxKinds.OfferExpired)
         {
-            await OfferFreeTicketsAsync(message.EventId, now, ct);
+            await db.Database.ExecuteSqlAsync($"SELECT Id FROM events WHERE Id = {message.EventId} FOR UPDATE", ct);
+            await offers.OfferFreedTicketsAsync(message.EventId, now, [], ct);
         }
 
         message.ProcessedAt = now;
@@ -49,53 +51,6 @@ public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider,
         await transaction.CommitAsync(ct);
         metrics.OutboxLag(now - message.CreatedAt);
         return true;
-    }
-
-    // First come, first served among the entries whose quantity fits what is free now.
-    private async Task OfferFreeTicketsAsync(long eventId, DateTime now, CancellationToken ct)
-    {
-        var evt = await db.Events.FromSql($"SELECT * FROM events WHERE Id = {eventId} FOR UPDATE").SingleOrDefaultAsync(ct);
-        if (evt is null || evt.Status != EventStatus.Scheduled || evt.StartsAt <= now || evt.Available == 0)
-        {
-            return;
-        }
-
-        var free = evt.Available;
-        var waiting = await db.WaitlistEntries.Where(w => w.EventId == eventId && w.Status == WaitlistStatus.Waiting)
-            .OrderBy(w => w.Id).Take(500).ToListAsync(ct);
-        var seats = evt.HasSeating
-            ? new Queue<Seat>(await db.Seats.Where(s => s.EventId == eventId && s.Status == SeatStatus.Available)
-                .OrderBy(s => s.Id).ToListAsync(ct))
-            : null;
-        var expiresAt = now + options.Value.OfferWindow;
-
-        var offered = false;
-        foreach (var entry in waiting)
-        {
-            if (free < entry.Quantity || (seats is not null && seats.Count < entry.Quantity))
-            {
-                continue;
-            }
-            if (seats is not null)
-            {
-                var held = Enumerable.Range(0, entry.Quantity).Select(_ => seats.Dequeue()).ToList();
-                held.ForEach(s => s.Status = SeatStatus.Held);
-                entry.HeldSeatIds = string.Join(',', held.Select(s => s.Id));
-            }
-            entry.Status = WaitlistStatus.Offered;
-            entry.OfferExpiresAt = expiresAt;
-            evt.Held += entry.Quantity;
-            free -= entry.Quantity;
-            db.Notify(entry.UserId, NotificationKinds.WaitlistOffer, eventId,
-                $"{entry.Quantity} ticket(s) for {evt.Name} are held for you until {expiresAt:yyyy-MM-dd HH:mm:ss} UTC: " +
-                $"claim them with POST /api/waitlist/{entry.Id}/claim.", now);
-            metrics.Offered();
-            offered = true;
-        }
-        if (offered)
-        {
-            evt.Version++;
-        }
     }
 
     /// <summary>Expires one offer past its time, if any: its tickets go to the next in line, or back to sale.</summary>
@@ -130,6 +85,7 @@ public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider,
             return false;
         }
 
+        var seats = entry.HeldSeats();
         await ReleaseHoldAsync(db, entry, ct);
         evt.Held -= entry.Quantity;
         evt.Version++;
@@ -137,8 +93,9 @@ public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider,
         entry.Active = null;
         db.Notify(entry.UserId, NotificationKinds.OfferExpired, eventId,
             $"Your offer of {entry.Quantity} ticket(s) for {evt.Name} has expired; they went to the next in line.", now);
-        db.OutboxMessages.Add(new OutboxMessage { Kind = OutboxKinds.OfferExpired, EventId = eventId, Quantity = entry.Quantity, CreatedAt = now });
         await db.SaveChangesAsync(ct);
+        // The same transaction passes them on: to the next in line, or back to sale when nobody fits.
+        await offers.OfferFreedTicketsAsync(eventId, now, seats, ct);
         await transaction.CommitAsync(ct);
         metrics.Expired();
         return true;

@@ -10,9 +10,9 @@ namespace Evently.Domain.Waitlist;
 /// <summary>An entry as the caller sees it: its place among the entries still waiting (0 once out of the line).</summary>
 public sealed record WaitlistPlace(WaitlistEntry Entry, int Position);
 
-// Joining and leaving the line of a sold-out event. Offers are made by the worker (OfferService), claims
-// are bookings (BookingService.ClaimOfferAsync).
-public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvider)
+// Joining and leaving the line of a sold-out event. Offers are made where tickets come back (WaitlistOffers),
+// claims are bookings (ClaimOffer).
+public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvider, WaitlistOffers offers)
 {
     public async Task<Result<WaitlistPlace>> JoinAsync(long userId, long eventId, int? quantity, CancellationToken cancellationToken)
     {
@@ -91,17 +91,20 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
             return WaitlistErrors.NotWaiting;
         }
 
-        if (current.Status == WaitlistStatus.Offered)
+        var offered = current.Status == WaitlistStatus.Offered;
+        var seats = current.HeldSeats();
+        if (offered)
         {
             await OfferService.ReleaseHoldAsync(db, current, ct, adjustEvent: true);
-            db.OutboxMessages.Add(new OutboxMessage
-            {
-                Kind = OutboxKinds.TicketsFreed, EventId = current.EventId, Quantity = current.Quantity, CreatedAt = now
-            });
         }
         current.Status = WaitlistStatus.Left;
         current.Active = null;
         await db.SaveChangesAsync(ct);
+        if (offered)
+        {
+            // An offer given up passes to the next in line in the same transaction, or back to sale.
+            await offers.OfferFreedTicketsAsync(current.EventId, now, seats, ct);
+        }
         await transaction.CommitAsync(ct);
         return true;
     }

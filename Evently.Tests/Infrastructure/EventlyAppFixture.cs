@@ -49,7 +49,7 @@ public sealed class EventlyAppFixture : IAsyncLifetime
             $"Parameters:jwt-signing-key={SigningKey}",
             $"Evently:Replicas:Api={Replicas}",
             $"Evently:Replicas:Worker={Replicas}",
-            $"Evently:Worker:Waitlist:OfferSeconds={OfferSeconds}",
+            $"Evently:Waitlist:OfferSeconds={OfferSeconds}",
             $"Evently:Worker:Queue:LeaseSeconds={QueueLeaseSeconds}"
         ], cancellation.Token, replicas: Replicas);
 

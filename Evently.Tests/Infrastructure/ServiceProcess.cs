@@ -55,7 +55,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             ("Evently__Jwt__SigningKey", EventlyAppFixture.SigningKey),
             ("Evently__RateLimiting__UserTokenLimit", EventlyAppFixture.UserRateLimit.ToString()),
             ("Evently__RateLimiting__AnonymousTokenLimit", "1000000"),
-            ("Evently__RateLimiting__AuthTokenLimit", "1000000"));
+            ("Evently__RateLimiting__AuthTokenLimit", "1000000"),
+            ("Evently__Waitlist__OfferSeconds", EventlyAppFixture.OfferSeconds.ToString()));
         settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
         settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
         return await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", settings);

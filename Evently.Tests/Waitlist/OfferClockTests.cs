@@ -33,8 +33,9 @@ public sealed class OfferClockTests(EventlyAppFixture fixture)
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(1));
         await using var db = fixture.CreateDbContext();
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var offers = new OfferService(db, clock, Options.Create(new WaitlistOptions { OfferSeconds = 60 }),
-            new WaitlistMetrics(services.GetRequiredService<IMeterFactory>()));
+        var metrics = new WaitlistMetrics(services.GetRequiredService<IMeterFactory>());
+        var offers = new OfferService(db, clock,
+            new WaitlistOffers(db, Options.Create(new WaitlistOptions { OfferSeconds = 60 }), metrics), metrics);
         while (await offers.ExpireNextOfferAsync(CancellationToken.None))
         {
         }

@@ -8,6 +8,9 @@ internal sealed class BookingLedger(int events)
     // Requests that got no answer: the server may or may not have booked them.
     private readonly int[] _unanswered = new int[events];
 
+    /// <summary>A booking of the event the benchmark made and cancelled again (its cancel answered 204).</summary>
+    public void Cancelled(int eventIndex) => Interlocked.Decrement(ref _confirmed[eventIndex]);
+
     public void Record(int eventIndex, int status)
     {
         if (status == 201)

@@ -17,3 +17,5 @@ internal sealed record EventResponse(long Id, string Name, int Capacity, int Boo
 internal sealed record EventPage(IReadOnlyList<EventResponse> Items, int TotalCount);
 
 internal sealed record BookingRequest(long EventId, int Quantity);
+
+internal sealed record BookingResponse(long Id);

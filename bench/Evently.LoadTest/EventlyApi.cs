@@ -68,6 +68,28 @@ internal sealed class EventlyApi(HttpClient http)
     public Task<int> BookAsync(string userToken, long eventId) =>
         TrySendAsync(Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1)));
 
+    /// <summary>A booking of one ticket: its status, and its id when it was made.</summary>
+    public async Task<(int Status, long? BookingId)> BookForIdAsync(string userToken, long eventId)
+    {
+        using var request = Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1));
+        try
+        {
+            using var response = await http.SendAsync(request);
+            return ((int)response.StatusCode,
+                response.StatusCode == System.Net.HttpStatusCode.Created ? (await response.Content.ReadFromJsonAsync<BookingResponse>())!.Id : null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            return (NoResponse, null);
+        }
+    }
+
+    public Task<int> CancelAsync(string userToken, long bookingId) =>
+        TrySendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/bookings/{bookingId}")
+        {
+            Headers = { Authorization = new AuthenticationHeaderValue("Bearer", userToken) }
+        });
+
     public Task<int> QueueBookingAsync(string userToken, long eventId) =>
         TrySendAsync(Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1)));
 

@@ -39,6 +39,24 @@ async Task<int> BookAsync(int client, int eventIndex)
     return status;
 }
 
+// A booking made for the purpose (not timed), then its cancel (timed): the cancel path, offers to the line included.
+async Task<Sample> CancelAsync(int client)
+{
+    var eventIndex = 1 + Random.Shared.Next(seed.SpreadEventCount);
+    var (status, bookingId) = await api.BookForIdAsync(seed.UserTokens[client], seed.Events[eventIndex].Id);
+    ledger.Record(eventIndex, status);
+    if (bookingId is not { } id)
+    {
+        return new Sample(status, 0);
+    }
+    var cancel = await Load.TimedAsync(_ => api.CancelAsync(seed.UserTokens[client], id), client);
+    if (cancel.Status == 204)
+    {
+        ledger.Cancelled(eventIndex);
+    }
+    return cancel;
+}
+
 var baseline = await LoadRunner.RunAsync("GET /alive (baseline)", 200, settings, _ => api.AliveAsync());
 ScenarioResult[] results = settings.Direct
     ?
@@ -46,7 +64,8 @@ ScenarioResult[] results = settings.Direct
         baseline,
         await LoadRunner.RunAsync("Book, one event", 201, settings, client => BookAsync(client, SeedData.BigEvent)),
         await LoadRunner.RunAsync($"Book, {seed.SpreadEventCount:N0} events", 201, settings,
-            client => BookAsync(client, 1 + Random.Shared.Next(seed.SpreadEventCount)))
+            client => BookAsync(client, 1 + Random.Shared.Next(seed.SpreadEventCount))),
+        await LoadRunner.RunTimedAsync($"Cancel, {seed.SpreadEventCount:N0} events", 204, settings, CancelAsync)
     ]
     : [baseline];
 

@@ -233,6 +233,10 @@ function drawTop(events) {
       percent(e.cancellationRate), percent(e.utilization)]) {
       row.insertCell().textContent = value;
     }
+    const line = row.insertCell();
+    line.className = "waitlist";
+    line.title = `${e.waiting} waiting, ${e.offersOpen} offers open, ${e.offersClaimed} claimed, ${e.offersExpired} expired`;
+    line.textContent = `${number.format(e.waiting)} · ${number.format(e.offersOpen)} · ${number.format(e.offersClaimed)} · ${number.format(e.offersExpired)}`;
     return row;
   }));
 }
