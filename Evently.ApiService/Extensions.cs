@@ -64,14 +64,19 @@ public static class Extensions
         // Malformed JSON and unbindable parameters throw, so the handler can say what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
 
         builder.Services.AddOpenApi(options =>
         {
             options.AddDocumentTransformer<OpenApiBearer>();
             options.AddOperationTransformer<OpenApiBearer>();
+            options.AddDocumentTransformer<OpenApiContract>();
             options.AddOperationTransformer<OpenApiContract>();
             options.AddSchemaTransformer<OpenApiContract>();
+            options.AddSchemaTransformer<OpenApiSchemaRules>();
         });
     }
 }

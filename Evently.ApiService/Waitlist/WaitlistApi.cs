@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Bookings;
@@ -17,6 +18,7 @@ public static class WaitlistApi
 
         api.MapPost("/", JoinWaitlist)
             .WithName("JoinWaitlist")
+            .ProducesLocation(StatusCodes.Status201Created, "The entry's address, /api/waitlist/{id} (DELETE it to leave the line).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -39,6 +41,7 @@ public static class WaitlistApi
 
         api.MapPost("/{id:long}/claim", ClaimOffer)
             .WithName("ClaimWaitlistOffer")
+            .ProducesLocation(StatusCodes.Status201Created, "The booking's address, /api/bookings/{id}.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -91,7 +94,8 @@ public static class WaitlistApi
     }
 
     public static async Task<Results<Created<BookingResponse>, ValidationProblem, ProblemHttpResult>> ClaimOffer(
-        long id, [FromHeader(Name = BookingsApi.IdempotencyKeyHeader)] string? idempotencyKey, ClaimsPrincipal user,
+        long id, [FromHeader(Name = BookingsApi.IdempotencyKeyHeader), StringLength(BookingRules.MaxIdempotencyKeyLength)] string? idempotencyKey,
+        ClaimsPrincipal user,
         [AsParameters] BookingServices services, CancellationToken cancellationToken)
     {
         var result = await services.Bookings.ClaimOfferAsync(id, user.UserId(), idempotencyKey, cancellationToken);
