@@ -15,6 +15,9 @@ namespace Evently.ApiService;
 
 public static class Extensions
 {
+    /// <summary>How enum values are written in JSON, and named in the OpenAPI document: lower-case kebab-case.</summary>
+    public static readonly JsonNamingPolicy EnumNaming = JsonNamingPolicy.KebabCaseLower;
+
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddEventlyDbContext();
@@ -65,7 +68,7 @@ public static class Extensions
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
 

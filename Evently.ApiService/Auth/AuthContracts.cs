@@ -16,7 +16,7 @@ public sealed record LoginRequest(
 
 public sealed record LoginResponse(string AccessToken, DateTime ExpiresAt, UserResponse User);
 
-public sealed record UserResponse(long Id, string Email, string Name, string Role)
+public sealed record UserResponse(long Id, string Email, string Name, [property: EnumValues(typeof(Roles))] string Role)
 {
     public static UserResponse From(User user) => new(user.Id, user.Email, user.Name, user.Role);
 }

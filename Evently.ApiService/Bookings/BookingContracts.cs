@@ -22,7 +22,7 @@ public sealed record ChangeSeatsRequest(
         Description("Exactly as many seats as the booking has tickets, each once.")] IReadOnlyList<long>? SeatIds);
 
 public sealed record BookingListQuery(
-    [property: Description("confirmed or cancelled; both when left out.")] [FromQuery(Name = "status")] string? Status)
+    [property: Description("Both when left out."), EnumValues(typeof(BookingStatus))] [FromQuery(Name = "status")] string? Status)
 {
     // Parsed here rather than bound as an enum: binding is case-sensitive and the contract's values are lower-case.
     public bool TryGetStatus(out BookingStatus? status)

@@ -6,8 +6,8 @@ namespace Evently.ApiService.Infrastructure;
 
 // Makes the document say what the API really answers, so that a generated client or a validator
 // replaying traffic agrees with the server: the answers every route can give (a rate limit, an
-// unavailable database, a body that is not JSON), the Location header of the answers that carry one, and
-// the 'code' that problem details carry.
+// unavailable database, a body that is not JSON), the Location header of the answers that carry one, the
+// 'code' that problem details carry, and that enums are strings.
 internal sealed class OpenApiContract : IOpenApiDocumentTransformer, IOpenApiOperationTransformer, IOpenApiSchemaTransformer
 {
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
@@ -51,6 +51,11 @@ internal sealed class OpenApiContract : IOpenApiDocumentTransformer, IOpenApiOpe
 
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
+        // Enums are written as strings (see Extensions.EnumNaming): say so beside their values.
+        if (context.JsonTypeInfo.Type.IsEnum && schema.Enum is { Count: > 0 } && schema.Type is null)
+        {
+            schema.Type = JsonSchemaType.String;
+        }
         if (context.JsonPropertyInfo is null && context.JsonTypeInfo.Type.IsAssignableTo(typeof(ProblemDetails)))
         {
             schema.Properties ??= new Dictionary<string, IOpenApiSchema>();

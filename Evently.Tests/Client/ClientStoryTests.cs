@@ -1,3 +1,4 @@
+using Evently.Tests.Client.Api.Bookings;
 using Evently.Tests.Client.Models;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Serialization;
@@ -22,7 +23,7 @@ public sealed class ClientStoryTests(EventlyAppFixture fixture)
         var email = TestApi.UniqueEmail("kiota");
         var registered = await api.Auth.Register.PostAsync(new RegisterRequest { Email = email, Password = "password123", Name = "Kiota Reader" });
         long userId = registered!.Id!.Value;
-        Assert.Equal((email, "user"), (registered.Email, registered.Role));
+        Assert.Equal((email, UserResponse_role.User), (registered.Email, registered.Role));
         var taken = await Assert.ThrowsAsync<ProblemDetails>(() =>
             api.Auth.Register.PostAsync(new RegisterRequest { Email = email, Password = "password123", Name = "Again" }));
         Assert.Equal(409, taken.ResponseStatusCode);
@@ -84,7 +85,7 @@ public sealed class ClientStoryTests(EventlyAppFixture fixture)
             user.Client.Api.Bookings.PostAsync(new CreateBookingRequest { EventId = 987654321, Quantity = 1 }))).Status);
         var moved = await user.Client.Api.Bookings[chosenId].Seats.PostAsync(new ChangeSeatsRequest { SeatIds = [seats[4].Id, seats[5].Id] });
         Assert.Equal(new[] { seats[4].Id, seats[5].Id }, moved!.Seats!.Select(s => s.Id));
-        var mine = await user.Client.Api.Bookings.GetAsync(c => c.QueryParameters.Status = "confirmed");
+        var mine = await user.Client.Api.Bookings.GetAsync(c => c.QueryParameters.Status = GetStatusQueryParameterType.Confirmed);
         Assert.Equal(chosenId, Assert.Single(mine!.Items!).Id);
         await user.Client.Api.Bookings[chosenId].DeleteAsync();
         var cancelled = await user.Client.Api.Bookings[chosenId].GetAsync();
@@ -112,7 +113,7 @@ public sealed class ClientStoryTests(EventlyAppFixture fixture)
 
         // The offer was notified; mark it read.
         var offer = Assert.Single((await user.Client.Api.Notifications.GetAsync(c => c.QueryParameters.PageSize = 50))!.Items!,
-            n => n.Kind == "waitlist-offer");
+            n => n.Kind == NotificationResponse_kind.WaitlistOffer);
         Assert.Equal(plain.Id, offer.EventId);
         await user.Client.Api.Notifications[offer.Id!.Value].Read.PostAsync();
         Assert.NotNull(Assert.Single((await user.Client.Api.Notifications.GetAsync())!.Items!, n => n.Id == offer.Id).ReadAt);

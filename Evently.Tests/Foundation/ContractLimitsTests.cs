@@ -7,7 +7,7 @@ namespace Evently.Tests.Foundation;
 
 /// <summary>
 /// The limits the document states (minimum, maximum, lengths, item counts, required and non-null, numbers
-/// as numbers) are the limits the server enforces, both ways: a value just outside one is refused with a 400
+/// as numbers, the values of a query enum) are the limits the server enforces, both ways: a value just outside one is refused with a 400
 /// that names the field, and a value on the edge is not refused for that field. The cases are derived from
 /// the served document, so a rule added to a contract record is checked here without a new test.
 /// </summary>
@@ -114,21 +114,28 @@ public sealed class ContractLimitsTests(EventlyAppFixture fixture)
             {
                 var name = parameter!["name"]!.GetValue<string>();
                 var schema = parameter["schema"]!;
+                var probes = new List<(string Value, bool Refuse, string Why)>();
                 foreach (var (bound, step) in new[] { ("minimum", -1), ("maximum", 1) })
                 {
-                    if (schema[bound] is not { } edge)
+                    if (schema[bound]?.GetValue<long>() is { } edge)
                     {
-                        continue;
+                        probes.Add(($"{edge}", false, $"{bound} {edge}"));
+                        probes.Add(($"{edge + step}", true, $"{bound} {edge}"));
                     }
-                    foreach (var (value, shouldRefuse) in new[] { (edge.GetValue<long>(), false), (edge.GetValue<long>() + step, true) })
+                }
+                if (schema["enum"] is JsonArray values)
+                {
+                    probes.AddRange(values.Select(v => (v!.GetValue<string>(), false, "one of the enum")));
+                    probes.Add(("not-one-of-them", true, "not one of the enum"));
+                }
+                foreach (var (value, shouldRefuse, why) in probes)
+                {
+                    checkedCount++;
+                    using var response = await admin.Http.GetAsync($"{path}?{name}={value}");
+                    var refused = response.StatusCode == HttpStatusCode.BadRequest && await NamesAsync(response, name);
+                    if (shouldRefuse != refused)
                     {
-                        checkedCount++;
-                        using var response = await admin.Http.GetAsync($"{path}?{name}={value}");
-                        var refused = response.StatusCode == HttpStatusCode.BadRequest && await NamesAsync(response, name);
-                        if (shouldRefuse != refused)
-                        {
-                            mismatches.Add($"GET {path}?{name}={value} ({bound} {edge}) -> {(int)response.StatusCode}");
-                        }
+                        mismatches.Add($"GET {path}?{name}={value} ({why}) -> {(int)response.StatusCode}");
                     }
                 }
             }

@@ -21,13 +21,7 @@ namespace Evently.Tests.Client.Models
         /// <summary>The id property</summary>
         public long? Id { get; set; }
         /// <summary>The kind property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Kind { get; set; }
-#nullable restore
-#else
-        public string Kind { get; set; }
-#endif
+        public global::Evently.Tests.Client.Models.NotificationResponse_kind? Kind { get; set; }
         /// <summary>The message property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -66,7 +60,7 @@ namespace Evently.Tests.Client.Models
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "eventId", n => { EventId = n.GetLongValue(); } },
                 { "id", n => { Id = n.GetLongValue(); } },
-                { "kind", n => { Kind = n.GetStringValue(); } },
+                { "kind", n => { Kind = n.GetEnumValue<global::Evently.Tests.Client.Models.NotificationResponse_kind>(); } },
                 { "message", n => { Message = n.GetStringValue(); } },
                 { "readAt", n => { ReadAt = n.GetDateTimeOffsetValue(); } },
             };
@@ -81,7 +75,7 @@ namespace Evently.Tests.Client.Models
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteLongValue("eventId", EventId);
             writer.WriteLongValue("id", Id);
-            writer.WriteStringValue("kind", Kind);
+            writer.WriteEnumValue<global::Evently.Tests.Client.Models.NotificationResponse_kind>("kind", Kind);
             writer.WriteStringValue("message", Message);
             writer.WriteDateTimeOffsetValue("readAt", ReadAt);
             writer.WriteAdditionalData(AdditionalData);

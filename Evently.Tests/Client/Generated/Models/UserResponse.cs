@@ -33,13 +33,7 @@ namespace Evently.Tests.Client.Models
         public string Name { get; set; }
 #endif
         /// <summary>The role property</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
-        public string? Role { get; set; }
-#nullable restore
-#else
-        public string Role { get; set; }
-#endif
+        public global::Evently.Tests.Client.Models.UserResponse_role? Role { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::Evently.Tests.Client.Models.UserResponse"/> and sets the default values.
         /// </summary>
@@ -68,7 +62,7 @@ namespace Evently.Tests.Client.Models
                 { "email", n => { Email = n.GetStringValue(); } },
                 { "id", n => { Id = n.GetLongValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
-                { "role", n => { Role = n.GetStringValue(); } },
+                { "role", n => { Role = n.GetEnumValue<global::Evently.Tests.Client.Models.UserResponse_role>(); } },
             };
         }
         /// <summary>
@@ -81,7 +75,7 @@ namespace Evently.Tests.Client.Models
             writer.WriteStringValue("email", Email);
             writer.WriteLongValue("id", Id);
             writer.WriteStringValue("name", Name);
-            writer.WriteStringValue("role", Role);
+            writer.WriteEnumValue<global::Evently.Tests.Client.Models.UserResponse_role>("role", Role);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -182,16 +182,9 @@ namespace Evently.Tests.Client.Api.Bookings
             /// <summary>Items per page.</summary>
             [QueryParameter("pageSize")]
             public int? PageSize { get; set; }
-            /// <summary>confirmed or cancelled; both when left out.</summary>
-#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
-#nullable enable
+            /// <summary>Both when left out.</summary>
             [QueryParameter("status")]
-            public string? Status { get; set; }
-#nullable restore
-#else
-            [QueryParameter("status")]
-            public string Status { get; set; }
-#endif
+            public global::Evently.Tests.Client.Api.Bookings.GetStatusQueryParameterType? Status { get; set; }
         }
     }
 }
