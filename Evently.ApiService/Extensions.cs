@@ -15,6 +15,9 @@ namespace Evently.ApiService;
 
 public static class Extensions
 {
+    /// <summary>How enum values are written in JSON, and named in the OpenAPI document: lower-case kebab-case.</summary>
+    public static readonly JsonNamingPolicy EnumNaming = JsonNamingPolicy.KebabCaseLower;
+
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddEventlyDbContext();
@@ -63,14 +66,19 @@ public static class Extensions
         // Malformed JSON and unbindable parameters throw, so the handler can say what was wrong.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
 
         builder.Services.AddOpenApi(options =>
         {
             options.AddDocumentTransformer<OpenApiBearer>();
             options.AddOperationTransformer<OpenApiBearer>();
+            options.AddDocumentTransformer<OpenApiContract>();
             options.AddOperationTransformer<OpenApiContract>();
             options.AddSchemaTransformer<OpenApiContract>();
+            options.AddSchemaTransformer<OpenApiSchemaRules>();
         });
     }
 }

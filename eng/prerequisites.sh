@@ -33,12 +33,13 @@ if [ ${#missing_packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
 fi
 
-# smtp4dev and dotnet-ef, pinned in .config/dotnet-tools.json. 'dotnet tool restore' exits 0 after
-# "Restore partially failed", so its output is checked too. Keep smtp4dev last in the manifest: on an
+# smtp4dev, dotnet-ef and kiota (the tests check their generated client with it), pinned in
+# .config/dotnet-tools.json. 'dotnet tool restore' exits 0 after "Restore partially failed", so its output
+# is checked too. Keep smtp4dev last in the manifest: on an
 # empty NuGet cache the .NET 10 SDK (seen with 10.0.401) mixes up the commands of a tool restored after a
 # RID-specific one such as smtp4dev, and dotnet-ef then fails to restore.
 if ! restore_output=$(dotnet tool restore 2>&1) || grep -q "failed" <<<"$restore_output"; then
   echo "$restore_output" >&2
-  echo "'dotnet tool restore' failed: the local tools (smtp4dev, dotnet-ef) are not installed." >&2
+  echo "'dotnet tool restore' failed: the local tools (smtp4dev, dotnet-ef, kiota) are not installed." >&2
   exit 1
 fi

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Analytics;
@@ -23,7 +24,7 @@ public static class AnalyticsApi
                 "30 days, today included. The totals are the bookings made in the range, by their status now: " +
                 "totalBookings = confirmedBookings + cancelledBookings, cancellationRate = cancelledBookings / totalBookings (0 " +
                 "without bookings). A daily 'cancellations' counts cancellations made that day, whenever the booking was made. " +
-                "400 when 'to' is before 'from' or the range spans more than 366 days. " + CachingNote);
+                $"400 when 'to' is before 'from' or the range spans more than {DayRange.MaxDays} days. " + CachingNote);
 
         api.MapGet("/events", GetMostBookedEvents)
             .WithName("GetMostBookedEvents")
@@ -32,7 +33,7 @@ public static class AnalyticsApi
                 "bookings and cancellations count the event's bookings ever made and those cancelled since; cancellationRate = " +
                 "cancellations / bookings; utilization = ticketsSold / capacity. The event's waitlist: waiting (entries in line), " +
                 "offersOpen (tickets held for an entry now), offersClaimed (offers that became bookings) and offersExpired (offers " +
-                "not claimed in time, and entries closed when the event was cancelled). 400 unless 1 <= top <= 100. " + CachingNote);
+                $"not claimed in time, and entries closed when the event was cancelled). 400 unless 1 <= top <= {AnalyticsService.MaxTop}. " + CachingNote);
 
         api.MapGet("/utilization", GetUtilization)
             .WithName("GetUtilization")
@@ -61,7 +62,7 @@ public static class AnalyticsApi
     }
 
     public static async Task<Results<Ok<List<EventAnalytics>>, ValidationProblem>> GetMostBookedEvents(
-        [Description("How many events, 1 to 100 (default 10).")] [FromQuery(Name = "top")] int? top,
+        [Description("How many events."), Range(1, AnalyticsService.MaxTop), DefaultValue(AnalyticsService.DefaultTop)] [FromQuery(Name = "top")] int? top,
         [AsParameters] AnalyticsServices services, CancellationToken cancellationToken)
     {
         var count = AnalyticsService.Top(top);
@@ -79,7 +80,7 @@ public static class AnalyticsApi
 }
 
 public sealed record BookingAnalyticsQuery(
-    [property: Description("First UTC day (yyyy-MM-dd), included; default 29 days before 'to'.")] [FromQuery(Name = "from")] DateOnly? From,
+    [property: Description("First UTC day (yyyy-MM-dd), included; by default the range is the 30 days that end with 'to'.")] [FromQuery(Name = "from")] DateOnly? From,
     [property: Description("Last UTC day (yyyy-MM-dd), included; default today.")] [FromQuery(Name = "to")] DateOnly? To);
 
 public sealed record AnalyticsServices(

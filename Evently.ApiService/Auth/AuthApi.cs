@@ -10,6 +10,10 @@ namespace Evently.ApiService.Auth;
 
 public static class AuthApi
 {
+    public const int MinPasswordLength = 8;
+    public const int MaxPasswordLength = 128;
+    public const int MaxNameLength = 200;
+
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("api/auth").WithTags("Auth").RequireRateLimiting(RateLimiting.AuthPolicy);
@@ -103,17 +107,17 @@ public static class AuthApi
         {
             errors["email"] = ["A valid e-mail address is required."];
         }
-        if (request.Password is null || request.Password.Length < 8)
+        if (request.Password is null || request.Password.Length < MinPasswordLength)
         {
-            errors["password"] = ["The password must be at least 8 characters long."];
+            errors["password"] = [$"The password must be at least {MinPasswordLength} characters long."];
         }
-        else if (request.Password.Length > 128)
+        else if (request.Password.Length > MaxPasswordLength)
         {
-            errors["password"] = ["The password must be at most 128 characters long."];
+            errors["password"] = [$"The password must be at most {MaxPasswordLength} characters long."];
         }
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 200)
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > MaxNameLength)
         {
-            errors["name"] = ["A name of 1 to 200 characters is required."];
+            errors["name"] = [$"A name of 1 to {MaxNameLength} characters is required."];
         }
         return errors;
     }

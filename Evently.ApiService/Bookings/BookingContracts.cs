@@ -1,21 +1,28 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using Evently.ApiService.Infrastructure;
 using Evently.Domain.Bookings;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Evently.ApiService.Bookings;
 
 /// <summary>Body of POST /api/bookings: a quantity, or the seats wanted on a seated event.</summary>
-/// <remarks>quantity and seatIds are alternatives: the document says so with an anyOf (see OpenApiContract).</remarks>
+/// <remarks>The attributes state for the OpenAPI document what BookingRules.Validate checks (see OpenApiSchemaRules).</remarks>
+[Description("Give quantity, or seatIds, or both when quantity equals the number of seats: at least one of the two (400 otherwise).")]
 public sealed record CreateBookingRequest(
-    long? EventId,
-    [property: Description("1 to 10 tickets; leave out when choosing seats.")] int? Quantity = null,
-    [property: Description("Seats to book on a seated event (from GET /api/events/{id}/seats); with a quantity, as many seats as tickets.")]
+    [property: Required, Range(1, long.MaxValue), Description("The event's id. An id below 1 is refused as invalid (400); " +
+        "an id of no event, or of a cancelled one, answers 404.")] long? EventId,
+    [property: Range(1, BookingRules.MaxTicketsPerBooking), Description("Tickets wanted; leave out when choosing seats.")] int? Quantity = null,
+    [property: Length(1, BookingRules.MaxTicketsPerBooking), UniqueItems,
+        Description("Seats to book on a seated event (from GET /api/events/{id}/seats), each once.")]
     IReadOnlyList<long>? SeatIds = null);
 
-public sealed record ChangeSeatsRequest(IReadOnlyList<long>? SeatIds);
+public sealed record ChangeSeatsRequest(
+    [property: Required, Length(1, BookingRules.MaxTicketsPerBooking), UniqueItems,
+        Description("Exactly as many seats as the booking has tickets, each once.")] IReadOnlyList<long>? SeatIds);
 
 public sealed record BookingListQuery(
-    [property: Description("confirmed or cancelled; both when left out.")] [FromQuery(Name = "status")] string? Status)
+    [property: Description("Both when left out."), EnumValues(typeof(BookingStatus))] [FromQuery(Name = "status")] string? Status)
 {
     // Parsed here rather than bound as an enum: binding is case-sensitive and the contract's values are lower-case.
     public bool TryGetStatus(out BookingStatus? status)

@@ -1,9 +1,11 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Infrastructure;
 using Evently.ApiService.Events;
 using Evently.Domain.Bookings;
 using Evently.Domain.Common;
+using Evently.Domain.Idempotency;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,17 +25,20 @@ public static class BookingsApi
         api.MapPost("/", CreateBooking)
             .WithName("CreateBooking")
             .Produces<BookingRequestResponse>(StatusCodes.Status202Accepted)
+            .ProducesLocation(StatusCodes.Status201Created, "The booking's address, /api/bookings/{id}.")
+            .ProducesLocation(StatusCodes.Status202Accepted, "The queued request's address, /api/bookings/requests/{requestId}: poll it for the answer.")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Book tickets: a quantity, or chosen seats")
             .WithDescription("Any signed-in account may book (admins too). Never oversells. 409 'sold-out' or 'seat-taken'; " +
-                "422 once the event has started. With an Idempotency-Key header (up to 64 characters) a repeat of the " +
-                "request returns the booking the key made, and never makes a second one; a request that was refused made " +
+                $"422 once the event has started. With an Idempotency-Key header (up to {IdempotencyLedger.MaxKeyLength} characters) a repeat of the " +
+                "request answers what the key made first, whichever path serves the repeat (the event's highDemand flag may have changed): " +
+                "the same booking (201) or the same queued request (202), and never a second booking; a request refused with 409 made " +
                 "nothing, so its repeat is a fresh attempt. A key reused for a different request answers 422. " +
                 "For a highDemand event the request is queued instead: 202 BookingRequest with a Location to poll; at most " +
-                "10 tickets queued per user and event (409 'too-many-queued'); 503 with Retry-After while the queue is unavailable.");
+                $"{BookingQueue.MaxQueuedTicketsPerUser} tickets queued per user and event (409 'too-many-queued'); 503 with Retry-After while the queue is unavailable.");
 
         api.MapGet("/requests/{requestId:long}", GetBookingRequest)
             .WithName("GetBookingRequest")
@@ -68,7 +73,7 @@ public static class BookingsApi
     }
 
     public static async Task<Results<Created<BookingResponse>, Accepted<BookingRequestResponse>, ValidationProblem, ProblemHttpResult>> CreateBooking(
-        CreateBookingRequest request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        CreateBookingRequest request, [FromHeader(Name = IdempotencyKeyHeader), StringLength(IdempotencyLedger.MaxKeyLength)] string? idempotencyKey,
         ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
     {
         var command = new BookingCommand(user.UserId(), request.EventId ?? 0, request.Quantity, request.SeatIds, idempotencyKey);

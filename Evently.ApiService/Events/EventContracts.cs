@@ -1,23 +1,32 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using Evently.ApiService.Infrastructure;
 using Evently.Domain.Events;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Evently.ApiService.Events;
 
 /// <summary>Body of POST and PUT /api/events.</summary>
+/// <remarks>The attributes state for the OpenAPI document what EventValidation checks (see OpenApiSchemaRules).</remarks>
 public sealed record CreateEventRequest(
-    string? Name,
-    string? Venue,
-    DateTimeOffset? StartsAt,
-    DateTimeOffset? EndsAt,
-    int? Capacity,
-    [property: Description("Empty when left out.")] string? Description = null,
+    [property: Required, NotBlank, StringLength(EventValidation.MaxNameLength)] string? Name,
+    [property: Required, NotBlank, StringLength(EventValidation.MaxNameLength)] string? Venue,
+    [property: Required, Description("In the future (on update it may stay where it was).")] DateTimeOffset? StartsAt,
+    [property: Required, Description("After startsAt.")] DateTimeOffset? EndsAt,
+    [property: Required, Range(1, int.MaxValue), Description("With a seat layout, exactly its number of seats.")] int? Capacity,
+    [property: StringLength(EventValidation.MaxDescriptionLength), Description("Empty when left out.")] string? Description = null,
     [property: Description("Take bookings through the queue (202); false when left out.")] bool? HighDemand = null,
     [property: Description("Optional seat layout; capacity must then equal the number of seats.")] SeatingRequest? Seating = null);
 
-public sealed record SeatingRequest(IReadOnlyList<SeatSectionRequest?>? Sections);
+public sealed record SeatingRequest(
+    [property: Required, Length(1, EventValidation.MaxSections), Description("Sections with unique names (ignoring case and accents).")]
+    IReadOnlyList<SeatSectionRequest>? Sections);
 
-public sealed record SeatSectionRequest(string? Name, int Rows, int SeatsPerRow);
+[Description("A section of rows named A, B, ... with seats numbered from 1.")]
+public sealed record SeatSectionRequest(
+    [property: Required, NotBlank, StringLength(EventValidation.MaxSectionNameLength)] string? Name,
+    [property: Range(1, EventValidation.MaxRows)] int Rows,
+    [property: Range(1, EventValidation.MaxSeatsPerRow)] int SeatsPerRow);
 
 public sealed record EventListQuery(
     [property: Description("Text the name or the venue contains.")] [FromQuery(Name = "q")] string? Q,

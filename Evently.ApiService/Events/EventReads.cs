@@ -47,7 +47,7 @@ public sealed class EventReads(
     // How the cache stores entries in Redis: the facts as JSON, the reads' JSON as base64.
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) }
+        Converters = { new JsonStringEnumConverter(Extensions.EnumNaming) }
     };
 
     // Reads are cached as the JSON they answer with: a hit serializes nothing.

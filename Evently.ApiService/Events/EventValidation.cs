@@ -3,15 +3,19 @@ using Evently.Domain.Events;
 namespace Evently.ApiService.Events;
 
 // Shape rules for an event body, checked before anything touches the database.
+// The limits are also declared on the request records, for the OpenAPI document (see OpenApiSchemaRules).
 internal static class EventValidation
 {
-    private const int MaxRows = 100;
+    public const int MaxNameLength = 200;
+    public const int MaxDescriptionLength = 4000;
+    public const int MaxSectionNameLength = 50;
+    public const int MaxRows = 100;
+    public const int MaxSeatsPerRow = 500;
+    public const int MaxSections = 50;
+    private const int MaxSeats = 100_000;
     private static readonly StringComparer SectionNameComparer = StringComparer.Create(
         System.Globalization.CultureInfo.InvariantCulture,
         System.Globalization.CompareOptions.IgnoreCase | System.Globalization.CompareOptions.IgnoreNonSpace);
-    private const int MaxSeatsPerRow = 500;
-    private const int MaxSections = 50;
-    private const int MaxSeats = 100_000;
 
     /// <param name="previousStartsAt">On update, the start time already stored: it may stay in the past.</param>
     public static Dictionary<string, string[]> Validate(CreateEventRequest request, DateTime now, DateTime? previousStartsAt = null)
@@ -20,17 +24,17 @@ internal static class EventValidation
         void Add(string field, string message) =>
             (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
 
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 200)
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > MaxNameLength)
         {
-            Add("name", "A name of 1 to 200 characters is required.");
+            Add("name", $"A name of 1 to {MaxNameLength} characters is required.");
         }
-        if (string.IsNullOrWhiteSpace(request.Venue) || request.Venue.Trim().Length > 200)
+        if (string.IsNullOrWhiteSpace(request.Venue) || request.Venue.Trim().Length > MaxNameLength)
         {
-            Add("venue", "A venue of 1 to 200 characters is required.");
+            Add("venue", $"A venue of 1 to {MaxNameLength} characters is required.");
         }
-        if (request.Description?.Length > 4000)
+        if (request.Description?.Length > MaxDescriptionLength)
         {
-            Add("description", "The description may be at most 4000 characters long.");
+            Add("description", $"The description may be at most {MaxDescriptionLength} characters long.");
         }
 
         if (request.StartsAt is not { } startsAt)
@@ -69,9 +73,9 @@ internal static class EventValidation
                     Add($"seating.sections[{i}]", "A section must be an object with name, rows and seatsPerRow.");
                     continue;
                 }
-                if (string.IsNullOrWhiteSpace(section.Name) || section.Name.Trim().Length > 50)
+                if (string.IsNullOrWhiteSpace(section.Name) || section.Name.Trim().Length > MaxSectionNameLength)
                 {
-                    Add($"seating.sections[{i}].name", "A section name of 1 to 50 characters is required.");
+                    Add($"seating.sections[{i}].name", $"A section name of 1 to {MaxSectionNameLength} characters is required.");
                 }
                 if (section.Rows is < 1 or > MaxRows)
                 {

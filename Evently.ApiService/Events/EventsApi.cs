@@ -35,6 +35,7 @@ public static class EventsApi
 
         admin.MapPost("/", CreateEvent)
             .WithName("CreateEvent")
+            .ProducesLocation(StatusCodes.Status201Created, "The event's address, /api/events/{id}.")
             .WithSummary("Create an event (admin)")
             .WithDescription("A seat layout creates the seats in the same transaction; capacity must equal the number of seats.");
 

@@ -1,11 +1,13 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Evently.ApiService.Infrastructure;
 
+// The attributes state the limits that Validate checks, for the OpenAPI document (see OpenApiSchemaRules).
 public sealed record PageRequest(
-    [property: Description("Page number, from 1.")] [FromQuery(Name = "page")] int? Page,
-    [property: Description("Items per page, 1 to 100 (default 20).")] [FromQuery(Name = "pageSize")] int? PageSize)
+    [property: Description("Page number."), Range(1, int.MaxValue), DefaultValue(1)] [FromQuery(Name = "page")] int? Page,
+    [property: Description("Items per page."), Range(1, PageRequest.MaxPageSize), DefaultValue(PageRequest.DefaultPageSize)] [FromQuery(Name = "pageSize")] int? PageSize)
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;

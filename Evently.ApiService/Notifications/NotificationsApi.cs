@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Evently.ApiService.Notifications;
 
-public sealed record NotificationResponse(long Id, string Kind, long? EventId, string Message, DateTime CreatedAt, DateTime? ReadAt)
+public sealed record NotificationResponse(
+    long Id, [property: EnumValues(typeof(NotificationKinds))] string Kind, long? EventId, string Message, DateTime CreatedAt, DateTime? ReadAt)
 {
     public static NotificationResponse From(Notification n) => new(n.Id, n.Kind, n.EventId, n.Message, n.CreatedAt, n.ReadAt);
 }

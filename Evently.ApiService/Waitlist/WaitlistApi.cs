@@ -1,8 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Bookings;
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Bookings;
+using Evently.Domain.Idempotency;
 using Evently.Domain.Waitlist;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -17,6 +19,7 @@ public static class WaitlistApi
 
         api.MapPost("/", JoinWaitlist)
             .WithName("JoinWaitlist")
+            .ProducesLocation(StatusCodes.Status201Created, "The entry's address, /api/waitlist/{id} (DELETE it to leave the line).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -39,6 +42,7 @@ public static class WaitlistApi
 
         api.MapPost("/{id:long}/claim", ClaimOffer)
             .WithName("ClaimWaitlistOffer")
+            .ProducesLocation(StatusCodes.Status201Created, "The booking's address, /api/bookings/{id}.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -91,8 +95,8 @@ public static class WaitlistApi
     }
 
     public static async Task<Results<Created<BookingResponse>, ValidationProblem, ProblemHttpResult>> ClaimOffer(
-        long id, [FromHeader(Name = BookingsApi.IdempotencyKeyHeader)] string? idempotencyKey, ClaimsPrincipal user,
-        Evently.Domain.Bookings.ClaimOffer claims, CancellationToken cancellationToken)
+        long id, [FromHeader(Name = BookingsApi.IdempotencyKeyHeader), StringLength(IdempotencyLedger.MaxKeyLength)] string? idempotencyKey,
+        ClaimsPrincipal user, Evently.Domain.Bookings.ClaimOffer claims, CancellationToken cancellationToken)
     {
         var result = await claims.HandleAsync(id, user.UserId(), idempotencyKey, cancellationToken);
         if (!result.Succeeded)

@@ -1,11 +1,16 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using Evently.Domain.Bookings;
 using Evently.Domain.Waitlist;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Evently.ApiService.Waitlist;
 
 /// <summary>Body of POST /api/waitlist.</summary>
-public sealed record JoinWaitlistRequest(long? EventId, [property: Description("Tickets wanted, 1 to 10.")] int? Quantity);
+public sealed record JoinWaitlistRequest(
+    [property: Required, Range(1, long.MaxValue), Description("The event's id. An id below 1 is refused as invalid (400); " +
+        "an id of no event, or of a cancelled one, answers 404.")] long? EventId,
+    [property: Required, Range(1, BookingRules.MaxTicketsPerBooking), Description("Tickets wanted.")] int? Quantity);
 
 public sealed record WaitlistQuery([property: Description("Only the entries of this event.")] [FromQuery(Name = "eventId")] long? EventId);
 

@@ -16,11 +16,13 @@ public sealed class User
 
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();
 
+    public const int MaxEmailLength = 256;
+
     // One rule for every e-mail the app takes in: registration, and the admin the migration service seeds.
     public static bool IsValidEmail(string? value)
     {
         var email = value?.Trim();
-        return email is { Length: > 2 and <= 256 }
+        return email is { Length: > 2 and <= MaxEmailLength }
             && MailAddress.TryCreate(email, out var address)
             && address.Address == email
             && address.Host.Contains('.');

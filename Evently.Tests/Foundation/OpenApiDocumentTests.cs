@@ -33,8 +33,13 @@ public sealed class OpenApiDocumentTests(EventlyAppFixture fixture)
         // The faults of the old document, as traffic that the served one must refuse to describe.
         Assert.Contains(validator.Check(new Exchange("GET", "/api/events", "?Page=1", null, null, 200, "application/json",
             """{"items":[],"page":1,"pageSize":20,"totalCount":0}""")), v => v.Contains("'Page'"));
-        Assert.Contains(validator.Check(new Exchange("POST", "/api/bookings", "", "application/json", """{"eventId":1}""",
-            201, null, null)), v => v.Contains("request body"));
+        Assert.Contains(validator.Check(new Exchange("POST", "/api/bookings", "", "application/json", """{"eventId":"1","quantity":"2"}""",
+            201, null, null, "/api/bookings/1")), v => v.Contains("request body"));
+        Assert.Contains(validator.Check(new Exchange("POST", "/api/bookings", "", "application/json", """{"eventId":null,"quantity":2}""",
+            201, null, null, "/api/bookings/1")), v => v.Contains("request body"));
+        Assert.Contains(validator.Check(new Exchange("POST", "/api/events", "", null, null, 201, null, null)), v => v.Contains("no Location"));
+        Assert.Contains(validator.Check(new Exchange("POST", "/api/auth/register", "", null, null, 201, null, null, "/api/users/1")),
+            v => v.Contains("Location header (/api/users/1) is not documented"));
         Assert.Contains(validator.Check(new Exchange("DELETE", "/api/bookings/1", "", null, null, 418, null, null)),
             v => v.Contains("status 418"));
         Assert.Contains(validator.Check(new Exchange("GET", "/api/events/1", "", null, null, 200, "application/json",

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Evently.Tests.Infrastructure;
 
-// Runs another project of the solution, already built, as its own process.
+// Runs another project of the solution, already built, as its own process (or any other command).
 internal static class DotnetProject
 {
 #if DEBUG
@@ -11,16 +11,23 @@ internal static class DotnetProject
     public const string Configuration = "Release";
 #endif
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(
-        string projectPath, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    public static Task<(int ExitCode, string Output)> RunAsync(
+        string projectPath, IEnumerable<string> arguments, IDictionary<string, string>? environment = null) =>
+        RunProcessAsync("dotnet",
+            new[] { "run", "--no-build", "--no-launch-profile", "-c", Configuration, "--project", projectPath, "--" }.Concat(arguments),
+            Path.GetDirectoryName(projectPath)!, environment);
+
+    /// <summary>Runs a command to its end (at most two minutes) and answers its exit code and its output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunProcessAsync(
+        string fileName, IEnumerable<string> arguments, string workingDirectory, IDictionary<string, string>? environment = null)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(projectPath)!
+            WorkingDirectory = workingDirectory
         };
-        foreach (var argument in new[] { "run", "--no-build", "--no-launch-profile", "-c", Configuration, "--project", projectPath, "--" }.Concat(arguments))
+        foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
         }

@@ -8,7 +8,8 @@ namespace Evently.Tests.Infrastructure;
 /// <summary>
 /// Checks real requests and answers against an OpenAPI 3.1 document, as an independent validator
 /// replaying traffic would: the operation exists, every query parameter is documented under the name
-/// used, the status and content type are documented, and both bodies match their JSON schemas.
+/// used, the status and content type are documented, both bodies match their JSON schemas, and the answer
+/// carries a Location header exactly when the document says it does.
 /// </summary>
 public sealed class OpenApiValidator
 {
@@ -69,6 +70,15 @@ public sealed class OpenApiValidator
         {
             yield return $"{name}: status {exchange.Status} is not documented (documented: {string.Join(", ", responses.Select(r => r.Key))})";
             yield break;
+        }
+        var location = response["headers"]?["Location"];
+        if (location?["required"]?.GetValue<bool>() == true && exchange.Location is null)
+        {
+            yield return $"{name}: the answer has no Location header, which the document says it carries";
+        }
+        else if (location is null && exchange.Location is not null)
+        {
+            yield return $"{name}: the answer's Location header ({exchange.Location}) is not documented";
         }
         if (exchange.ResponseBody is { } responseBody && exchange.ResponseContentType is { } contentType)
         {

@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 
 namespace Evently.Tests.Infrastructure;
 
-/// <summary>One request the suite sent and the answer it got, bodies as text.</summary>
+/// <summary>One request the suite sent and the answer it got, bodies as text, and the answer's Location header.</summary>
 public sealed record Exchange(
     string Method, string Path, string Query, string? RequestContentType, string? RequestBody,
-    int Status, string? ResponseContentType, string? ResponseBody);
+    int Status, string? ResponseContentType, string? ResponseBody, string? Location = null);
 
 /// <summary>Keeps the suite's HTTP traffic so that it can be checked against the OpenAPI document.</summary>
 public sealed class TrafficRecorder
@@ -35,7 +35,7 @@ public sealed class TrafficRecorder
                 request.Method.Method, request.RequestUri!.AbsolutePath, request.RequestUri.Query,
                 request.Content?.Headers.ContentType?.MediaType, requestBody,
                 (int)response.StatusCode, response.Content.Headers.ContentType?.MediaType,
-                responseBody.Length == 0 ? null : responseBody));
+                responseBody.Length == 0 ? null : responseBody, response.Headers.Location?.OriginalString));
             return response;
         }
     }
