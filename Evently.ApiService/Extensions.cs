@@ -28,7 +28,7 @@ public static class Extensions
         builder.AddRedisClient(RedisConnection.Name, settings => settings.DisableTracing = true,
             configureOptions: RedisConnection.Configure);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddScoped<EventService>();
+        builder.Services.AddEventCommands();
         builder.Services.AddBookingCommands();
         builder.Services.AddSingleton<TicketBatches>();
         builder.Services.AddSingleton<BookingMetrics>();

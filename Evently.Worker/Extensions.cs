@@ -1,4 +1,5 @@
 using Evently.Domain.Bookings;
+using Evently.Domain.Events;
 using Evently.Domain.Idempotency;
 using Evently.Domain.Infrastructure;
 using Evently.Worker.Bookings;
@@ -21,6 +22,7 @@ public static class Extensions
         builder.Services.AddWaitlistOffers();
         builder.Services.AddSingleton<MailMetrics>();
         builder.Services.AddScoped<OfferService>();
+        builder.Services.AddEventCascades();
         builder.Services.AddScoped<MailQueue>();
         builder.Services.AddScoped<IdempotencyLedger>();
         builder.Services.AddScoped<QueuedBookings>();

@@ -65,8 +65,16 @@ public static class AuthApi
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            // Two registrations of one e-mail raced; the unique index let only one in.
-            return Problems.From(AuthErrors.EmailTaken);
+            // Two registrations of one e-mail raced and the unique index let only one in; or this one's insert committed
+            // but its reply was lost, and the execution strategy's retry met it. The password's hash, salted afresh for
+            // this request, tells which.
+            var existing = await services.Db.Users.AsNoTracking()
+                .SingleOrDefaultAsync(u => u.NormalizedEmail == user.NormalizedEmail, cancellationToken);
+            if (existing?.PasswordHash != user.PasswordHash)
+            {
+                return Problems.From(AuthErrors.EmailTaken);
+            }
+            user = existing;
         }
 
         // No Location: the contract has no resource for a user.

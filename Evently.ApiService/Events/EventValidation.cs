@@ -12,7 +12,7 @@ internal static class EventValidation
     public const int MaxRows = 100;
     public const int MaxSeatsPerRow = 500;
     public const int MaxSections = 50;
-    private const int MaxSeats = 100_000;
+    public const int MaxSeats = 100_000;
     private static readonly StringComparer SectionNameComparer = StringComparer.Create(
         System.Globalization.CultureInfo.InvariantCulture,
         System.Globalization.CompareOptions.IgnoreCase | System.Globalization.CompareOptions.IgnoreNonSpace);

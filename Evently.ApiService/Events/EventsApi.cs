@@ -1,9 +1,14 @@
-using Evently.Domain.Common;
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
 using Evently.ApiService.Auth;
+using Evently.ApiService.Bookings;
 using Evently.ApiService.Infrastructure;
+using Evently.Domain.Common;
 using Evently.Domain.Events;
+using Evently.Domain.Idempotency;
 using Evently.Domain.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Evently.ApiService.Events;
@@ -36,21 +41,29 @@ public static class EventsApi
         admin.MapPost("/", CreateEvent)
             .WithName("CreateEvent")
             .ProducesLocation(StatusCodes.Status201Created, "The event's address, /api/events/{id}.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Create an event (admin)")
-            .WithDescription("A seat layout creates the seats in the same transaction; capacity must equal the number of seats.");
+            .WithDescription("A seat layout creates the seats in the same transaction; capacity must equal the number of seats " +
+                $"(at most {EventValidation.MaxSeats:N0}). With an Idempotency-Key header (up to {IdempotencyLedger.MaxKeyLength} characters) a repeat " +
+                "answers the event the key created (201, the event as it is now) and never creates a second one; a key used before " +
+                "for another request (another event, or a booking: one key, one request) answers 422 'idempotency-key-reused'.");
 
         admin.MapPut("/{id:long}", UpdateEvent)
             .WithName("UpdateEvent")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Update an event (admin)")
-            .WithDescription("409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked.");
+            .WithDescription("409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked. " +
+                "When the time or venue changes, every holder of a booking gets an 'event-changed' notification, shortly after the answer " +
+                "(the worker sends them in batches).");
 
         admin.MapDelete("/{id:long}", CancelEvent)
             .WithName("CancelEvent")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Cancel an event (admin)")
-            .WithDescription("The event becomes 'cancelled' and leaves the public list; every active booking is cancelled and its holder notified.");
+            .WithDescription("The event becomes 'cancelled' and leaves the public list at once; every active booking is then cancelled, its " +
+                "holder notified and the waitlist closed by the worker, in batches, shortly after the answer (an event of any size answers " +
+                "within the request's deadline). Cancelling a cancelled event is 204 and changes nothing.");
 
         return app;
     }
@@ -75,7 +88,9 @@ public static class EventsApi
         await reads.SeatsAsync(id, cancellationToken) is { } seats ? new CachedJson<List<SeatResponse>>(seats) : Problems.From(EventErrors.NotFound);
 
     public static async Task<Results<Created<EventDetails>, ValidationProblem, ProblemHttpResult>> CreateEvent(
-        CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)
+        CreateEventRequest request,
+        [FromHeader(Name = BookingsApi.IdempotencyKeyHeader), StringLength(IdempotencyLedger.MaxKeyLength)] string? idempotencyKey,
+        ClaimsPrincipal user, [AsParameters] EventServices services, CancellationToken cancellationToken)
     {
         var errors = EventValidation.Validate(request, services.TimeProvider.UtcNow());
         if (errors.Count > 0)
@@ -83,7 +98,14 @@ public static class EventsApi
             return Problems.Validation(errors);
         }
 
-        var result = await services.Events.CreateAsync(EventValidation.ToDraft(request), cancellationToken);
+        if (idempotencyKey is { Length: > IdempotencyLedger.MaxKeyLength })
+        {
+            return Problems.Validation(new Dictionary<string, string[]>
+            {
+                [BookingsApi.IdempotencyKeyHeader] = [$"The Idempotency-Key header may be at most {IdempotencyLedger.MaxKeyLength} characters."]
+            });
+        }
+        var result = await services.Create.HandleAsync(EventValidation.ToDraft(request), user.UserId(), idempotencyKey, cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);
@@ -108,7 +130,7 @@ public static class EventsApi
             return Problems.Validation(errors);
         }
 
-        var result = await services.Events.UpdateAsync(id, EventValidation.ToDraft(request), cancellationToken);
+        var result = await services.Update.HandleAsync(id, EventValidation.ToDraft(request), cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);
@@ -121,7 +143,7 @@ public static class EventsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> CancelEvent(
         long id, [AsParameters] EventServices services, CancellationToken cancellationToken)
     {
-        var result = await services.Events.CancelAsync(id, cancellationToken);
+        var result = await services.Cancel.HandleAsync(id, cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);
@@ -133,4 +155,5 @@ public static class EventsApi
 }
 
 public sealed record EventServices(
-    EventlyDbContext Db, EventService Events, EventChanges Changes, WorkerNudge Nudge, TimeProvider TimeProvider);
+    EventlyDbContext Db, CreateEvent Create, UpdateEvent Update, CancelEvent Cancel, EventChanges Changes, WorkerNudge Nudge,
+    TimeProvider TimeProvider);

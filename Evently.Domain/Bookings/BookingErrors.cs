@@ -22,8 +22,7 @@ public static class BookingErrors
     public static readonly DomainError EventStarted =
         new(ErrorKind.Unprocessable, "event-started", "The event has already started.");
 
-    public static readonly DomainError IdempotencyKeyReused = new(ErrorKind.Unprocessable, "idempotency-key-reused",
-        "This Idempotency-Key was already used for a different booking request.");
+    public static readonly DomainError IdempotencyKeyReused = Idempotency.IdempotencyErrors.KeyReused;
 
     public static readonly DomainError NotConfirmed =
         new(ErrorKind.Conflict, "booking-cancelled", "The booking is cancelled.");

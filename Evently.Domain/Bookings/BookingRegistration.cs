@@ -11,7 +11,7 @@ public static class BookingRegistration
     /// (<see cref="TicketBatches"/>, a singleton) is the API's to add: without it every direct booking is written alone.
     /// </summary>
     public static IServiceCollection AddBookingCommands(this IServiceCollection services) => services
-        .AddScoped<IdempotencyLedger>()
+        .AddIdempotencyLedger()
         .AddScoped<BookingReads>()
         .AddScoped<BookingReplay>()
         .AddScoped<BookTickets>()

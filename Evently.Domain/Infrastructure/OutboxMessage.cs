@@ -13,6 +13,12 @@ public sealed class OutboxMessage
     public DateTime CreatedAt { get; set; }
     public DateTime? ProcessedAt { get; set; }
 
+    // For work done in batches (notifying an event's holders): how far it has got, the last user id notified.
+    public long? Cursor { get; set; }
+
+    // What to tell them, as it was when the row was written (an event changed again meanwhile keeps its notice).
+    public string? Message { get; set; }
+
     // W3C traceparent of the request that wrote it: the worker continues that trace.
     public string? TraceParent { get; set; } = System.Diagnostics.Activity.Current?.Id;
 }
@@ -22,4 +28,5 @@ public static class OutboxKinds
     public const string TicketsFreed = "tickets-freed";
     public const string EventCancelled = "event-cancelled";
     public const string OfferExpired = "offer-expired";
+    public const string EventChanged = "event-changed";
 }

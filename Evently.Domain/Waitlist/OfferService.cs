@@ -11,48 +11,11 @@ namespace Evently.Domain.Waitlist;
 
 /// <summary>
 /// The worker's side of the waitlist: expires offers nobody claimed, passing their tickets on in the same
-/// transaction, and honours outbox rows. Every step is one transaction that locks the event row before it counts
-/// free tickets, so several workers can run it at once (outbox rows are taken with SKIP LOCKED).
+/// transaction. Every step is one transaction that locks the event row before it counts free tickets, so several
+/// workers can run it at once.
 /// </summary>
 public sealed class OfferService(EventlyDbContext db, TimeProvider timeProvider, WaitlistOffers offers, WaitlistMetrics metrics)
 {
-    /// <summary>Processes one outbox row, if one is waiting and not taken by another worker.</summary>
-    /// <returns>Whether a row was processed; false when the outbox is empty.</returns>
-    public Task<bool> ProcessNextOutboxMessageAsync(CancellationToken cancellationToken) =>
-        db.Database.CreateExecutionStrategy().ExecuteAsync(TryProcessNextAsync, cancellationToken);
-
-    private async Task<bool> TryProcessNextAsync(CancellationToken ct)
-    {
-        db.ChangeTracker.Clear();
-        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        var message = await db.OutboxMessages
-            .FromSql($"SELECT * FROM outbox_messages WHERE ProcessedAt IS NULL ORDER BY Id LIMIT 1 FOR UPDATE SKIP LOCKED")
-            .SingleOrDefaultAsync(ct);
-        if (message is null)
-        {
-            return false;
-        }
-
-        // Continues the trace of the request that wrote the row (a cancel, an event change).
-        using var activity = WaitlistMetrics.ActivitySource.StartActivity(
-            $"outbox {message.Kind}", ActivityKind.Consumer, message.TraceParent ?? default(string));
-        activity?.SetTag("evently.event_id", message.EventId);
-        var now = timeProvider.UtcNow();
-        // Offers are made in the transaction that frees the tickets; rows of these kinds come only from versions
-        // before that, and are honoured the same way. An event's cancel closes its line itself.
-        if (message.Kind is OutboxKinds.TicketsFreed or OutboxKinds.OfferExpired)
-        {
-            await db.Database.ExecuteSqlAsync($"SELECT Id FROM events WHERE Id = {message.EventId} FOR UPDATE", ct);
-            await offers.OfferFreedTicketsAsync(message.EventId, now, [], ct);
-        }
-
-        message.ProcessedAt = now;
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        metrics.OutboxLag(now - message.CreatedAt);
-        return true;
-    }
-
     /// <summary>Expires one offer past its time, if any: its tickets go to the next in line, or back to sale.</summary>
     /// <returns>Whether an offer expired.</returns>
     public async Task<bool> ExpireNextOfferAsync(CancellationToken cancellationToken)

@@ -72,14 +72,14 @@ public sealed class ClockedServices : IAsyncDisposable
             .AddSingleton(Options.Create(new WaitlistOptions()))
             .AddScoped(_ => fixture.CreateDbContext())
             .AddBookingCommands()
-            .AddScoped<EventService>()
+            .AddEventCommands()
+            .AddEventCascades()
             .AddScoped<OfferService>()
             .BuildServiceProvider();
         _scope = _services.CreateAsyncScope();
     }
 
     public FakeTimeProvider Clock { get; }
-    public EventService Events => _scope.ServiceProvider.GetRequiredService<EventService>();
     public OfferService Offers => _scope.ServiceProvider.GetRequiredService<OfferService>();
     private T Command<T>() where T : notnull => _scope.ServiceProvider.GetRequiredService<T>();
 
@@ -110,8 +110,23 @@ public sealed class ClockedServices : IAsyncDisposable
         Assert.True(cancelled is { Succeeded: true, Value: true }, cancelled.Error?.Message);
     }
 
-    public async Task CancelEventAsync(long eventId) =>
-        Assert.True((await Events.CancelAsync(eventId, CancellationToken.None)).Succeeded);
+    /// <summary>Cancels the event, and runs what the cancel leaves to the worker (or waits for a worker that took it).</summary>
+    public async Task CancelEventAsync(long eventId)
+    {
+        Assert.True((await Command<CancelEvent>().HandleAsync(eventId, CancellationToken.None)).Succeeded);
+        await RunOutboxAsync(eventId);
+    }
+
+    /// <summary>Runs the outbox (the worker's batches) until the event's rows are done, by this process or by a worker that took them.</summary>
+    public async Task RunOutboxAsync(long eventId)
+    {
+        while (await Command<OutboxProcessor>().ProcessNextBatchAsync(CancellationToken.None))
+        {
+        }
+        var db = Command<EventlyDbContext>();
+        await WaitlistTestApi.EventuallyAsync(() => db.OutboxMessages.AllAsync(m => m.EventId != eventId || m.ProcessedAt != null),
+            TimeSpan.FromSeconds(30), $"the outbox of event {eventId}");
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -39,9 +39,6 @@ public sealed class OfferClockTests(EventlyAppFixture fixture)
         while (await offers.ExpireNextOfferAsync(CancellationToken.None))
         {
         }
-        while (await offers.ProcessNextOutboxMessageAsync(CancellationToken.None))
-        {
-        }
 
         Assert.Equal("expired", (await first.EntryAsync(firstEntry.Id)).Status);
         await WaitlistTestApi.EventuallyAsync(async () => (await second.EntryAsync(secondEntry.Id)).Status == "offered",

@@ -1,15 +1,15 @@
-using Evently.Domain.Waitlist;
+using Evently.Domain.Infrastructure;
 using Evently.Worker.Infrastructure;
 
 namespace Evently.Worker.Waitlist;
 
-/// <summary>Turns outbox rows (tickets freed, offers expired, events cancelled) into offers and notifications.</summary>
+/// <summary>Works through the outbox: an event's cancel (its bookings and line) and notices, in batches.</summary>
 public sealed class OutboxRelay(IServiceScopeFactory scopes, WorkSignal signal, ILogger<OutboxRelay> logger)
     : WorkerLoop(scopes, signal, logger)
 {
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        await RepeatUntilDoneAsync(services.GetRequiredService<OfferService>().ProcessNextOutboxMessageAsync, cancellationToken);
+        await RepeatUntilDoneAsync(services.GetRequiredService<OutboxProcessor>().ProcessNextBatchAsync, cancellationToken);
         return LongestSleep;
     }
 }

@@ -14,9 +14,10 @@ internal sealed class BookingConfiguration : IEntityTypeConfiguration<Booking>
         booking.HasOne(b => b.Event).WithMany().HasForeignKey(b => b.EventId);
         booking.HasOne<User>().WithMany().HasForeignKey(b => b.UserId);
         booking.HasIndex(b => b.AttemptId).IsUnique();
-        // A user's history, newest first; an event's active bookings; analytics by day.
+        // A user's history, newest first; analytics by day.
         booking.HasIndex(b => new { b.UserId, b.CreatedAt });
-        booking.HasIndex(b => new { b.EventId, b.Status });
+        // An event's active bookings, and its holders in order (an event's cancel and notices go through them in batches).
+        booking.HasIndex(b => new { b.EventId, b.Status, b.UserId });
         booking.HasIndex(b => b.CreatedAt);
         booking.HasIndex(b => b.CancelledAt);
         booking.HasMany(b => b.Seats).WithOne().HasForeignKey(s => s.BookingId);

@@ -46,5 +46,6 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         message.Property(m => m.Kind).HasMaxLength(32);
         message.HasIndex(m => new { m.ProcessedAt, m.Id });
         message.Property(m => m.TraceParent).HasMaxLength(64);
+        message.Property(m => m.Message).HasMaxLength(1000);
     }
 }

@@ -131,9 +131,9 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.HasIndex("CreatedAt");
 
-                    b.HasIndex("EventId", "Status");
-
                     b.HasIndex("UserId", "CreatedAt");
+
+                    b.HasIndex("EventId", "Status", "UserId");
 
                     b.ToTable("bookings", (string)null);
                 });
@@ -361,6 +361,9 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime(6)");
 
+                    b.Property<long?>("Cursor")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("EventId")
                         .HasColumnType("bigint");
 
@@ -368,6 +371,10 @@ namespace Evently.Domain.Infrastructure.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("varchar(32)");
+
+                    b.Property<string>("Message")
+                        .HasMaxLength(1000)
+                        .HasColumnType("varchar(1000)");
 
                     b.Property<DateTime?>("ProcessedAt")
                         .HasColumnType("datetime(6)");

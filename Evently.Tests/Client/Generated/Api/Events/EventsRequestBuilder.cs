@@ -74,7 +74,7 @@ namespace Evently.Tests.Client.Api.Events
             return await RequestAdapter.SendAsync<global::Evently.Tests.Client.Models.PageResultOfEventSummary>(requestInfo, global::Evently.Tests.Client.Models.PageResultOfEventSummary.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// A seat layout creates the seats in the same transaction; capacity must equal the number of seats.
+        /// A seat layout creates the seats in the same transaction; capacity must equal the number of seats (at most 100,000). With an Idempotency-Key header (up to 64 characters) a repeat answers the event the key created (201, the event as it is now) and never creates a second one; a key used before for another request (another event, or a booking: one key, one request) answers 422 &apos;idempotency-key-reused&apos;.
         /// </summary>
         /// <returns>A <see cref="global::Evently.Tests.Client.Models.EventDetails"/></returns>
         /// <param name="body">The request body</param>
@@ -84,6 +84,7 @@ namespace Evently.Tests.Client.Api.Events
         /// <exception cref="global::Evently.Tests.Client.Models.ProblemDetails">When receiving a 401 status code</exception>
         /// <exception cref="global::Evently.Tests.Client.Models.ProblemDetails">When receiving a 403 status code</exception>
         /// <exception cref="global::Evently.Tests.Client.Models.ProblemDetails">When receiving a 415 status code</exception>
+        /// <exception cref="global::Evently.Tests.Client.Models.ProblemDetails">When receiving a 422 status code</exception>
         /// <exception cref="global::Evently.Tests.Client.Models.ProblemDetails">When receiving a 429 status code</exception>
         /// <exception cref="global::Evently.Tests.Client.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -103,6 +104,7 @@ namespace Evently.Tests.Client.Api.Events
                 { "401", global::Evently.Tests.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "403", global::Evently.Tests.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "415", global::Evently.Tests.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
+                { "422", global::Evently.Tests.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "429", global::Evently.Tests.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "503", global::Evently.Tests.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
@@ -128,7 +130,7 @@ namespace Evently.Tests.Client.Api.Events
             return requestInfo;
         }
         /// <summary>
-        /// A seat layout creates the seats in the same transaction; capacity must equal the number of seats.
+        /// A seat layout creates the seats in the same transaction; capacity must equal the number of seats (at most 100,000). With an Idempotency-Key header (up to 64 characters) a repeat answers the event the key created (201, the event as it is now) and never creates a second one; a key used before for another request (another event, or a booking: one key, one request) answers 422 &apos;idempotency-key-reused&apos;.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>

@@ -40,7 +40,7 @@ namespace Evently.Tests.Client.Api.Events.Item
         {
         }
         /// <summary>
-        /// The event becomes &apos;cancelled&apos; and leaves the public list; every active booking is cancelled and its holder notified.
+        /// The event becomes &apos;cancelled&apos; and leaves the public list at once; every active booking is then cancelled, its holder notified and the waitlist closed by the worker, in batches, shortly after the answer (an event of any size answers within the request&apos;s deadline). Cancelling a cancelled event is 204 and changes nothing.
         /// </summary>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -97,7 +97,7 @@ namespace Evently.Tests.Client.Api.Events.Item
             return await RequestAdapter.SendAsync<global::Evently.Tests.Client.Models.EventDetails>(requestInfo, global::Evently.Tests.Client.Models.EventDetails.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// 409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked.
+        /// 409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked. When the time or venue changes, every holder of a booking gets an &apos;event-changed&apos; notification, shortly after the answer (the worker sends them in batches).
         /// </summary>
         /// <returns>A <see cref="global::Evently.Tests.Client.Models.EventDetails"/></returns>
         /// <param name="body">The request body</param>
@@ -136,7 +136,7 @@ namespace Evently.Tests.Client.Api.Events.Item
             return await RequestAdapter.SendAsync<global::Evently.Tests.Client.Models.EventDetails>(requestInfo, global::Evently.Tests.Client.Models.EventDetails.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// The event becomes &apos;cancelled&apos; and leaves the public list; every active booking is cancelled and its holder notified.
+        /// The event becomes &apos;cancelled&apos; and leaves the public list at once; every active booking is then cancelled, its holder notified and the waitlist closed by the worker, in batches, shortly after the answer (an event of any size answers within the request&apos;s deadline). Cancelling a cancelled event is 204 and changes nothing.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -174,7 +174,7 @@ namespace Evently.Tests.Client.Api.Events.Item
             return requestInfo;
         }
         /// <summary>
-        /// 409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked.
+        /// 409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked. When the time or venue changes, every holder of a booking gets an &apos;event-changed&apos; notification, shortly after the answer (the worker sends them in batches).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>

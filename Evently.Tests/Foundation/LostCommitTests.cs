@@ -1,0 +1,84 @@
+using Microsoft.EntityFrameworkCore;
+using MySqlConnector;
+
+namespace Evently.Tests.Foundation;
+
+// Writes whose reply from the database is lost (a proxy swallows it and cuts the connection): the execution strategy
+// retries them, and the retry must recognise what the first try did instead of doing it twice or refusing itself.
+[Collection(AppCollection.Name)]
+public sealed class LostCommitTests(EventlyAppFixture fixture)
+{
+    [Theory]
+    [InlineData("COMMIT")]
+    [InlineData("INSERT INTO `events`")]
+    public async Task An_event_created_while_its_reply_is_lost_is_created_once(string lostReply)
+    {
+        await using var proxy = new ReplyCuttingProxy(DatabaseHost(), DatabasePort());
+        await using var api = await ServiceProcess.StartApiAsync(fixture, database: ThroughProxy(proxy));
+        using var admin = api.As(await fixture.AdminAsync());
+        var name = $"Lost reply {Guid.NewGuid():N}";
+
+        proxy.CutReplyToNext(lostReply);
+        var created = await admin.Http.PostAsJsonAsync("/api/events", TestApi.NewEventBody(name: name,
+            capacity: 4, seating: new { sections = new[] { new { name = "Box", rows = 1, seatsPerRow = 4 } } }));
+
+        Assert.True(proxy.Cut.IsCompleted, "the reply was lost");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await using var db = fixture.CreateDbContext();
+        var evt = Assert.Single(await db.Events.Where(e => e.Name == name).ToListAsync());
+        Assert.Equal(4, await db.Seats.CountAsync(s => s.EventId == evt.Id));
+        Assert.Equal(evt.Id, (await created.Content.ReadFromJsonAsync<EventDto>())!.Id);
+    }
+
+    [Fact]
+    public async Task A_registration_whose_reply_is_lost_answers_201_not_email_taken()
+    {
+        await using var proxy = new ReplyCuttingProxy(DatabaseHost(), DatabasePort());
+        await using var api = await ServiceProcess.StartApiAsync(fixture, database: ThroughProxy(proxy));
+        using var http = api.CreateClient();
+        var email = TestApi.UniqueEmail();
+
+        proxy.CutReplyToNext("INSERT INTO `users`");
+        var registered = await http.PostAsJsonAsync("/api/auth/register", new { email, password = "password123", name = "Lost Reply" });
+
+        Assert.True(proxy.Cut.IsCompleted, "the reply was lost");
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        using var user = await fixture.LoginAsync(email, "password123");
+        Assert.Equal(user.User.Id, (await registered.Content.ReadFromJsonAsync<UserDto>())!.Id);
+    }
+
+    [Fact]
+    public async Task An_Idempotency_Key_makes_one_event_and_answers_it_again()
+    {
+        using var admin = await fixture.AdminAsync();
+        var key = Guid.NewGuid().ToString();
+        var body = TestApi.NewEventBody();
+
+        var first = await PostEventAsync(admin, body, key);
+        var again = await PostEventAsync(admin, body, key);
+        var other = await PostEventAsync(admin, TestApi.With(body, "capacity", 7), key);
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created), (first.StatusCode, again.StatusCode));
+        var made = (await first.Content.ReadFromJsonAsync<EventDto>())!;
+        Assert.Equal(made.Id, (await again.Content.ReadFromJsonAsync<EventDto>())!.Id);
+        Assert.Equal(first.Headers.Location, again.Headers.Location);
+        Assert.Equal("idempotency-key-reused", (await other.ReadProblemAsync(HttpStatusCode.UnprocessableEntity)).Code());
+        // One ledger: a key that created an event cannot also book.
+        var booking = await admin.BookAsync(made.Id, 1, key);
+        Assert.Equal("idempotency-key-reused", (await booking.ReadProblemAsync(HttpStatusCode.UnprocessableEntity)).Code());
+    }
+
+    private static Task<HttpResponseMessage> PostEventAsync(Caller admin, object body, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return admin.Http.SendAsync(request);
+    }
+
+    private string DatabaseHost() => new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString).Server;
+
+    private int DatabasePort() => (int)new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString).Port;
+
+    private string ThroughProxy(ReplyCuttingProxy proxy) =>
+        new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString) { Port = (uint)proxy.Port }.ConnectionString;
+}
