@@ -140,7 +140,7 @@ public static class BookingsApi
         {
             state = await services.Queue.GetAsync(requestId);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (RedisConnection.IsOutage(ex))
         {
             // Answered requests are in the database too.
         }

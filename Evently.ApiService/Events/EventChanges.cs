@@ -8,13 +8,16 @@ namespace Evently.ApiService.Events;
 /// increments a Redis counter and publishes the new value: every replica moves to new keys at once, an
 /// eviction in O(1) with no scan, and a read that started before the change can only have stored its copy
 /// under the old generation, which no read asks for again.
-/// With Redis down this replica moves to a local epoch instead (its own reads see the change at once; other
-/// replicas' memory copies expire within a second), and makes the increment once Redis is back, so that no
-/// copy stored in Redis before the change is served again.
+/// While Redis cannot serve (<see cref="RedisConnection.IsOutage(Exception)"/>) this replica moves to a local epoch of
+/// its own instead (its reads see the change at once), tells the others to move to it too where Redis still
+/// relays messages (a Redis that refuses writes still publishes; without that, their memory copies expire within a
+/// second), and makes the increment as soon as Redis takes it, so that no copy stored in Redis before the change is
+/// served again.
 /// </summary>
 public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChanges> logger) : IHostedService
 {
     private const string GenerationKey = "evently:events:generation";
+    private const string EpochNotice = "epoch:";
     private static readonly RedisChannel Channel = RedisChannel.Literal("evently:events:changed");
     private static readonly RedisScript IncrementAndPublish = new("""
         local generation = redis.call('INCR', KEYS[1])
@@ -23,30 +26,35 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         """);
 
     private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
     private long _generation;
-    private long _localEpoch;
     private bool _incrementPending;
     private volatile string _keyPrefix = "0.0";
 
-    /// <summary>The prefix of every cached event read's key: the generation and this replica's local epoch.</summary>
+    /// <summary>The prefix of every cached event read's key: the generation and the local epoch.</summary>
     public string KeyPrefix => _keyPrefix;
 
     /// <summary>After an admin change has committed: evicts every cached event read, in every replica.</summary>
     public async Task AnnounceAsync()
     {
+        if (await TryIncrementAsync())
+        {
+            return;
+        }
+        // A new epoch for every change: the keys it names have never held a copy from before the change.
+        var epoch = Guid.NewGuid().ToString("N");
+        lock (_lock)
+        {
+            _incrementPending = true;
+            MoveToEpoch(epoch);
+        }
         try
         {
-            Observe((long)await IncrementAndPublish.EvaluateAsync(redis.GetDatabase(), [GenerationKey], [Channel.ToString()]));
+            await redis.GetSubscriber().PublishAsync(Channel, EpochNotice + epoch);
         }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
+        catch (Exception ex) when (redis.MarkOutage(ex))
         {
-            logger.LogWarning(ex, "Redis is unavailable: event reads are evicted in this replica now, in the others once Redis is back");
-            lock (_lock)
-            {
-                _localEpoch++;
-                _incrementPending = true;
-                _keyPrefix = $"{_generation}.{_localEpoch}";
-            }
+            // Not even relayed: the other replicas' memory copies expire within a second, and they read no Redis copy.
         }
     }
 
@@ -61,42 +69,107 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         };
         try
         {
-            await redis.GetSubscriber().SubscribeAsync(Channel, (_, value) => Observe((long)value));
+            await redis.GetSubscriber().SubscribeAsync(Channel, (_, value) => OnNotice(value));
         }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
+        catch (Exception ex) when (redis.MarkOutage(ex))
         {
             // StackExchange.Redis subscribes again by itself once connected.
             logger.LogWarning(ex, "Could not subscribe to event changes yet");
         }
         await CatchUpAsync();
+        _ = RetryPendingIncrementAsync(_stopping.Token);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    // On start and after a reconnect: make the increment a change could not make, or learn the changes missed.
-    private async Task CatchUpAsync()
+    public Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping.Cancel();
+        return Task.CompletedTask;
+    }
+
+    // A Redis that refuses writes stays connected: nothing says when it takes them again but trying.
+    private async Task RetryPendingIncrementAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(RedisConnection.SkipAfterOutage);
         try
         {
-            bool pending;
-            lock (_lock)
+            while (await timer.WaitForNextTickAsync(stopping))
             {
-                pending = _incrementPending;
-                _incrementPending = false;
+                if (Volatile.Read(ref _incrementPending) && redis.IsUsable())
+                {
+                    await CatchUpAsync();
+                }
             }
-            if (pending)
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    // On start, after a reconnect and while an increment is pending: make the increment a change could not make,
+    // or learn the changes missed.
+    private async Task CatchUpAsync()
+    {
+        bool pending;
+        lock (_lock)
+        {
+            pending = _incrementPending;
+        }
+        if (pending)
+        {
+            if (await TryIncrementAsync())
             {
-                await AnnounceAsync();
-                return;
+                lock (_lock)
+                {
+                    _incrementPending = false;
+                }
             }
+            return;
+        }
+        try
+        {
             var stored = await redis.GetDatabase().StringGetAsync(GenerationKey);
             Observe(stored.IsNull ? 0 : (long)stored);
         }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
+        catch (Exception ex) when (redis.MarkOutage(ex))
         {
             logger.LogWarning(ex, "Could not read the event reads' generation; keeping {Prefix}", _keyPrefix);
         }
     }
+
+    private async Task<bool> TryIncrementAsync()
+    {
+        if (!redis.IsUsable())
+        {
+            return false;
+        }
+        try
+        {
+            Observe((long)await IncrementAndPublish.EvaluateAsync(redis.GetDatabase(), [GenerationKey], [Channel.ToString()]));
+            return true;
+        }
+        catch (Exception ex) when (redis.MarkOutage(ex))
+        {
+            logger.LogWarning(ex, "Redis is unavailable: event reads move to a local epoch until it counts the change");
+            return false;
+        }
+    }
+
+    private void OnNotice(RedisValue value)
+    {
+        var text = value.ToString();
+        if (text.StartsWith(EpochNotice, StringComparison.Ordinal))
+        {
+            lock (_lock)
+            {
+                MoveToEpoch(text[EpochNotice.Length..]);
+            }
+            return;
+        }
+        Observe(long.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private void MoveToEpoch(string epoch) => _keyPrefix = $"{_generation}.{epoch}";
 
     private void Observe(long generation)
     {
@@ -107,8 +180,7 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
                 return;
             }
             _generation = generation;
-            _localEpoch = 0;
-            _keyPrefix = $"{_generation}.{_localEpoch}";
+            MoveToEpoch("0");
         }
     }
 }

@@ -36,8 +36,8 @@ public enum EnqueueOutcome
 /// </summary>
 public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider timeProvider)
 {
-    /// <summary>False while Redis is unreachable: nothing can be queued.</summary>
-    public bool IsAvailable => redis.IsConnected;
+    /// <summary>False while Redis cannot serve (<see cref="RedisConnection.IsUsable"/>): nothing can be queued.</summary>
+    public bool IsAvailable => redis.IsUsable();
 
     public const int MaxQueuedTicketsPerUser = 10;
     public const string ConsumerGroup = "drainers";
