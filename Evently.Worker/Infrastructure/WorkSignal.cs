@@ -18,11 +18,15 @@ public sealed class WorkSignal
         Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }
 
-/// <summary>Subscribes the signal to the API's nudges; StackExchange.Redis renews the subscription after a reconnect.</summary>
+/// <summary>
+/// Subscribes the signal to the API's nudges; StackExchange.Redis renews the subscription after a reconnect, and a
+/// reconnect wakes the loops too, so that the booking queue's drain resumes at once when Redis is back.
+/// </summary>
 public sealed class WorkSubscription(IConnectionMultiplexer redis, WorkSignal signal, ILogger<WorkSubscription> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        redis.ConnectionRestored += (_, _) => signal.Wake();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -30,7 +34,7 @@ public sealed class WorkSubscription(IConnectionMultiplexer redis, WorkSignal si
                 await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(WorkChannel.Name), (_, _) => signal.Wake());
                 return;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (redis.MarkOutage(ex))
             {
                 logger.LogWarning(ex, "Could not subscribe to the API's nudges yet; the loops poll meanwhile");
                 await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
