@@ -28,7 +28,8 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
     private long _generation;
-    private bool _incrementPending;
+    // Changes committed since the last increment that Redis took: one increment covers them all.
+    private int _pendingChanges;
     private volatile string _keyPrefix = "0.0";
 
     /// <summary>The prefix of every cached event read's key: the generation and the local epoch.</summary>
@@ -37,15 +38,16 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
     /// <summary>After an admin change has committed: evicts every cached event read, in every replica.</summary>
     public async Task AnnounceAsync()
     {
-        if (await TryIncrementAsync())
+        if (redis.IsUsable() && await TryIncrementAsync())
         {
             return;
         }
+        logger.LogWarning("Redis cannot count an admin change now: event reads move to a local epoch until it does");
         // A new epoch for every change: the keys it names have never held a copy from before the change.
         var epoch = Guid.NewGuid().ToString("N");
         lock (_lock)
         {
-            _incrementPending = true;
+            _pendingChanges++;
             MoveToEpoch(epoch);
         }
         try
@@ -54,7 +56,7 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         }
         catch (Exception ex) when (redis.MarkOutage(ex))
         {
-            // Not even relayed: the other replicas' memory copies expire within a second, and they read no Redis copy.
+            // Not relayed: the other replicas' memory copies expire within a second.
         }
     }
 
@@ -94,7 +96,7 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         {
             while (await timer.WaitForNextTickAsync(stopping))
             {
-                if (Volatile.Read(ref _incrementPending) && redis.IsUsable())
+                if (Volatile.Read(ref _pendingChanges) > 0 && redis.IsUsable())
                 {
                     await CatchUpAsync();
                 }
@@ -110,18 +112,19 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
     // or learn the changes missed.
     private async Task CatchUpAsync()
     {
-        bool pending;
+        int pending;
         lock (_lock)
         {
-            pending = _incrementPending;
+            pending = _pendingChanges;
         }
-        if (pending)
+        if (pending > 0)
         {
+            // An increment made now comes after those changes' commits; changes that fail meanwhile stay pending.
             if (await TryIncrementAsync())
             {
                 lock (_lock)
                 {
-                    _incrementPending = false;
+                    _pendingChanges -= pending;
                 }
             }
             return;
@@ -137,12 +140,9 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         }
     }
 
+    // Also on a reconnect, before the outage it ends is known to be over.
     private async Task<bool> TryIncrementAsync()
     {
-        if (!redis.IsUsable())
-        {
-            return false;
-        }
         try
         {
             Observe((long)await IncrementAndPublish.EvaluateAsync(redis.GetDatabase(), [GenerationKey], [Channel.ToString()]));
@@ -150,7 +150,7 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         }
         catch (Exception ex) when (redis.MarkOutage(ex))
         {
-            logger.LogWarning(ex, "Redis is unavailable: event reads move to a local epoch until it counts the change");
+            logger.LogDebug(ex, "Redis did not take the event reads' generation increment");
             return false;
         }
     }
