@@ -27,15 +27,20 @@ public sealed class ServiceProcess : IAsyncDisposable
         return caller with { Http = http };
     }
 
+    /// <summary>Whether the process has ended (it is not supposed to, unless killed).</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
     /// <param name="redis">Another Redis than the fixture's, if given.</param>
+    /// <param name="database">Another way to the fixture's database (through a <see cref="FaultProxy"/>, say), if given.</param>
     public static async Task<ServiceProcess> StartWorkerAsync(
-        EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null)
+        EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null, string? database = null)
     {
         var settings = await SharedSettingsAsync(fixture,
             ("Evently__Waitlist__OfferSeconds", offerSeconds.ToString()),
             ("Evently__Queue__LeaseSeconds", EventlyAppFixture.QueueLeaseSeconds.ToString()));
         settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
+        settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
         return await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", settings);
     }
 
@@ -49,7 +54,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// Another replica of the API: the fixture's signing key and limits, and its database and Redis unless a test
     /// routes them elsewhere (through a <see cref="FaultProxy"/>, say).
     /// </summary>
-    public static async Task<ServiceProcess> StartApiAsync(EventlyAppFixture fixture, string? database = null, string? redis = null)
+    /// <param name="more">More settings (environment variables), which win over the fixture's.</param>
+    public static async Task<ServiceProcess> StartApiAsync(
+        EventlyAppFixture fixture, string? database = null, string? redis = null, IReadOnlyDictionary<string, string>? more = null)
     {
         var settings = await SharedSettingsAsync(fixture,
             ("Evently__Jwt__SigningKey", EventlyAppFixture.SigningKey),
@@ -59,6 +66,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             ("Evently__Waitlist__OfferSeconds", EventlyAppFixture.OfferSeconds.ToString()));
         settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
         settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
+        foreach (var (key, value) in more ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
         return await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", settings);
     }
 

@@ -22,6 +22,7 @@ public sealed class MailSender(
 {
     public static readonly ActivitySource ActivitySource = new("Evently.Notifications");
     private static readonly TimeSpan ServerDownRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(10);
 
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
@@ -40,24 +41,28 @@ public sealed class MailSender(
     }
 
     /// <returns>false when the mail server could not be reached: the rest of the batch waits for it.</returns>
-    private async Task<bool> SendAsync(MailQueue queue, List<PendingMail> batch, CancellationToken ct)
+    /// <remarks>
+    /// One attempt per mail: each mail is recorded (sent, refused or deferred) as soon as its outcome is known, so a
+    /// failure later in the batch never sends it again; whatever the batch left unrecorded waits for its lease.
+    /// </remarks>
+    internal async Task<bool> SendAsync(MailQueue queue, List<PendingMail> batch, CancellationToken ct)
     {
-        using var client = new SmtpClient();
+        // A server that stops answering counts as lost after this, rather than MailKit's two minutes.
+        using var client = new SmtpClient { Timeout = (int)ServerTimeout.TotalMilliseconds };
         try
         {
             var server = new Uri(configuration.GetConnectionString("smtp")
                 ?? throw new InvalidOperationException("ConnectionStrings:smtp is not configured."));
             await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.Auto, ct);
         }
-        catch (Exception ex) when (IsUnreachable(ex))
+        catch (Exception ex) when (IsUnreachable(ex) || ex is SmtpCommandException)
         {
-            logger.LogWarning(ex, "The mail server is unreachable; {Count} mails wait for it", batch.Count);
-            await DeferAllAsync(queue, batch, ct);
+            // Unreachable, or up but not taking mail (421 at the greeting): no mail was tried, none counts an attempt.
+            logger.LogWarning(ex, "The mail server is unavailable; {Count} mails wait for it", batch.Count);
+            await queue.DeferAsync(batch.Select(m => m.NotificationId).ToList(), ServerDownRetry, ct);
             return false;
         }
 
-        // Recorded once per batch: one write instead of one per mail.
-        var sent = new List<long>();
         for (var i = 0; i < batch.Count; i++)
         {
             var mail = batch[i];
@@ -68,11 +73,16 @@ public sealed class MailSender(
             try
             {
                 await client.SendAsync(Compose(mail), ct);
-                sent.Add(mail.NotificationId);
-                metrics.Sent();
             }
-            catch (SmtpCommandException ex)
+            catch (Exception ex) when (IsUnreachable(ex))
             {
+                logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
+                await queue.DeferAsync(batch[i..].Select(m => m.NotificationId).ToList(), ServerDownRetry, ct);
+                return false;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Refused by the server (or a mail it could never take): retried with backoff, given up after five.
                 var failed = await queue.MarkRefusedAsync(mail, ct);
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 logger.LogWarning(ex, "The mail server refused notification {Id} (attempt {Attempt}{Final})",
@@ -81,17 +91,20 @@ public sealed class MailSender(
                 {
                     metrics.Failed();
                 }
+                continue;
             }
-            catch (Exception ex) when (IsUnreachable(ex))
-            {
-                logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
-                await queue.MarkSentAsync(sent, CancellationToken.None);
-                await DeferAllAsync(queue, batch[i..], ct);
-                return false;
-            }
+            // Recorded at once, whatever happens next: this mail is never sent twice by one worker.
+            await queue.MarkSentAsync(mail.NotificationId, CancellationToken.None);
+            metrics.Sent();
         }
-        await queue.MarkSentAsync(sent, CancellationToken.None);
-        await client.DisconnectAsync(quit: true, ct);
+        try
+        {
+            await client.DisconnectAsync(quit: true, ct);
+        }
+        catch (Exception ex) when (IsUnreachable(ex))
+        {
+            // Every mail is recorded already.
+        }
         return true;
     }
 
@@ -118,9 +131,6 @@ public sealed class MailSender(
         message.To.Add(new MailboxAddress(mail.Name, mail.To));
         return message;
     }
-
-    private static Task DeferAllAsync(MailQueue queue, IEnumerable<PendingMail> mails, CancellationToken ct) =>
-        Task.WhenAll(mails.Select(m => queue.DeferAsync(m.NotificationId, ServerDownRetry, ct)));
 
     private static bool IsUnreachable(Exception ex) =>
         ex is SocketException or IOException or TimeoutException or ServiceNotConnectedException or SmtpProtocolException;
