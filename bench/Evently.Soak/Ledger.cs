@@ -20,8 +20,11 @@ internal sealed record QueuedTold(long RequestId, long UserId, long EventId, int
     public ConcurrentQueue<(string Status, long? BookingId, string? Reason)> Answers { get; } = new();
 }
 
-/// <summary>An answer to a request that carried an Idempotency-Key: the booking (201) or the request (202) it named.</summary>
-internal sealed record KeyTold(long UserId, string Key, int Status, long? BookingId, long? RequestId);
+/// <summary>
+/// The final answer to a request that carried an Idempotency-Key (the client sends each key until it gets an
+/// answer, so one per key): the booking (201) or the request (202) it named, or a refusal, or none (gave up).
+/// </summary>
+internal sealed record KeyTold(long UserId, string Key, int Status, bool GaveUp, long? BookingId, long? RequestId);
 
 internal sealed record EventCancelTold(long EventId, int Status, bool GaveUp);
 

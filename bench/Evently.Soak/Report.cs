@@ -21,10 +21,16 @@ internal static class Report
         {
             Console.WriteLine($"  {Nemesis.Describe(kind.Key),-28} {kind.Count(),3}");
         }
-        Console.WriteLine();
+        if (faults.Count > 0)
+        {
+            Console.WriteLine();
+        }
         // What each fault hit, from its start to its first success (plus the grace): the requests answered meanwhile, the
         // client's repeats and the 502/503/504 answers. "on-sale" marks the faults timed to land in an on-sale.
-        Console.WriteLine("  #  fault                        target                                  length  healed  first success  answered  retries  503s");
+        if (faults.Count > 0)
+        {
+            Console.WriteLine("  #  fault                        target                                  length  healed  first success  answered  retries  503s");
+        }
         foreach (var f in faults)
         {
             var (from, to) = f.Window(Invariants.FaultGrace);

@@ -189,14 +189,28 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
         var bad = new List<string>();
         var made = db.Bookings.Where(b => b.Key is not null).Select(b => (b.UserId, Key: b.Key!, b.Id))
             .Concat(db.Requests.Where(r => r.Key is not null && r.BookingId is not null).Select(r => (r.UserId, Key: r.Key!, Id: r.BookingId!.Value)))
-            .Distinct();
+            .Distinct().ToList();
         bad.AddRange(made.GroupBy(m => (m.UserId, m.Key)).Where(g => g.Count() > 1)
             .Select(g => $"user {g.Key.UserId}, key {g.Key.Key}: bookings {string.Join(", ", g.Select(m => m.Id))}"));
-        // And the clients: every repeat of a key was told the same booking or the same request.
-        bad.AddRange(ledger.Keys.GroupBy(k => (k.UserId, k.Key))
-            .Where(g => g.Select(k => (k.Status, k.BookingId, k.RequestId)).Distinct().Count() > 1)
-            .Select(g => $"user {g.Key.UserId}, key {g.Key.Key}: told {string.Join(" and ", g.Select(k => $"{k.Status} {k.BookingId}{k.RequestId}").Distinct())}"));
-        return Judge("each Idempotency-Key made at most one booking", bad, $"{ledger.Keys.Select(k => k.Key).Distinct().Count()} keys answered");
+
+        // And what the key's answer said: the booking or request it made, never a refusal of something that was made.
+        var told = ledger.Keys.Where(k => !k.GaveUp).ToLookup(k => (k.UserId, k.Key));
+        var requestBookings = db.Requests.Where(r => r.BookingId is not null).ToDictionary(r => r.Id, r => r.BookingId);
+        foreach (var booking in db.Bookings.Where(b => b.Key is not null && told.Contains((b.UserId, b.Key!))))
+        {
+            // A queued booking that carries its key is named by its request.
+            bad.AddRange(told[(booking.UserId, booking.Key!)]
+                .Where(k => !(k.Status == 201 && k.BookingId == booking.Id)
+                    && !(k.Status == 202 && k.RequestId is { } id && requestBookings.GetValueOrDefault(id) == booking.Id))
+                .Select(k => $"user {booking.UserId}, key {booking.Key}: made booking {booking.Id}, the client was told {k.Status} {k.BookingId}"));
+        }
+        foreach (var request in db.Requests.Where(r => r.Key is not null && told.Contains((r.UserId, r.Key!))))
+        {
+            bad.AddRange(told[(request.UserId, request.Key!)].Where(k => k.Status != 202 || k.RequestId != request.Id)
+                .Select(k => $"user {request.UserId}, key {request.Key}: queued request {request.Id}, the client was told {k.Status} {k.RequestId}"));
+        }
+        return Judge("each Idempotency-Key made at most one booking, and its answer named it", bad,
+            $"{ledger.Keys.Count} keys answered, {ledger.Keys.Count(k => k.GaveUp)} given up");
     }
 
     private Verdict EachEventKeyMadeAtMostOneEvent()
@@ -222,9 +236,15 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
             {
                 bad.Add($"notification {n.Id} ({n.Kind}, user {n.UserId}): emailed, {count} mails received");
             }
-            else if (n.EmailedAt is null && (count > 1 || n.NextAttemptAt is { } next && next > db.ReadAt + MailLease))
+            else if (n.EmailedAt is null && count > 0)
             {
-                bad.Add($"notification {n.Id} ({n.Kind}): pending (next attempt {n.NextAttemptAt:HH:mm:ss}), {count} mails received");
+                // Sent but not recorded as sent: the next attempt sends it again.
+                bad.Add($"notification {n.Id} ({n.Kind}, user {n.UserId}): pending, next attempt {n.NextAttemptAt:HH:mm:ss.fff}, "
+                    + $"but {count} mail{(count > 1 ? "s" : "")} already received");
+            }
+            else if (n.EmailedAt is null && n.NextAttemptAt is { } next && next > db.ReadAt + MailLease)
+            {
+                bad.Add($"notification {n.Id} ({n.Kind}): pending, its next attempt ({next:HH:mm:ss}) is not due");
             }
         }
         var known = db.Notifications.Select(n => n.Id).ToHashSet();

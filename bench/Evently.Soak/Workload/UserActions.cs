@@ -122,9 +122,10 @@ internal sealed class UserActions(SoakHttp http, Ledger ledger, Catalog catalog)
         {
             evt.SoldOut = true;
         }
-        if (key is not null && answer.Status is 201 or 202 && !answer.GaveUp)
+        if (key is not null)
         {
-            ledger.Keys.Enqueue(new KeyTold(user.Id, key, answer.Status, answer.OptionalLong("id"), answer.OptionalLong("requestId")));
+            ledger.Keys.Enqueue(new KeyTold(user.Id, key, answer.Status, answer.GaveUp,
+                answer.Is(201) ? answer.OptionalLong("id") : null, answer.Is(202) ? answer.OptionalLong("requestId") : null));
         }
     }
 
