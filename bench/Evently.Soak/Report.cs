@@ -13,7 +13,7 @@ internal static class Report
         Console.WriteLine("==== chaos soak ====");
         Console.WriteLine($"seed {options.Seed}, {ran.TotalMinutes:0.0} minutes of load ({options.Users} users, {options.Shoppers} shoppers, "
             + $"{options.Browsers} browsers, an on-sale every {options.OnSaleEvery.TotalSeconds:0} s), settled in {settled.TotalSeconds:0} s");
-        Console.WriteLine($"repeat: dotnet run -c Release --project bench/Evently.Soak -- --minutes {options.Minutes} --seed {options.Seed}");
+        Console.WriteLine($"repeat: dotnet run --project bench/Evently.Soak -- --minutes {options.Minutes} --seed {options.Seed}");
 
         Console.WriteLine();
         Console.WriteLine($"faults: {faults.Count}");
