@@ -40,8 +40,10 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
                 n.TraceParent, n.EmailAttempts)).ToList();
         }, null, cancellationToken);
 
-    public Task MarkSentAsync(long notificationId, CancellationToken ct) =>
-        db.Notifications.Where(n => n.Id == notificationId)
+    public Task MarkSentAsync(long notificationId, CancellationToken ct) => MarkSentAsync([notificationId], ct);
+
+    public Task MarkSentAsync(IReadOnlyCollection<long> notificationIds, CancellationToken ct) =>
+        db.Notifications.Where(n => notificationIds.Contains(n.Id))
             .ExecuteUpdateAsync(n => n.SetProperty(x => x.EmailedAt, timeProvider.UtcNow()), ct);
 
     /// <returns>Whether the mail has now failed for good.</returns>

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using MySqlConnector;
 
 namespace Evently.Tests.Notifications;
 
@@ -75,6 +76,39 @@ public sealed class MailSenderTests(EventlyAppFixture fixture)
             Assert.Equal((null, 0), (row.EmailedAt, row.EmailAttempts));
             Assert.InRange(row.NextEmailAttemptAt!.Value, before, DateTime.UtcNow.AddSeconds(10));
         });
+    }
+
+    [Fact]
+    public async Task A_mail_sent_while_the_database_is_down_is_recorded_once_it_answers_and_is_not_sent_again()
+    {
+        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
+        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
+        database.Server = "127.0.0.1";
+        database.Port = (uint)proxy.Port;
+        // The database goes down as the server takes the first mail: after its send, before its record.
+        await using var sink = new SmtpSink(n =>
+        {
+            if (n == 1)
+            {
+                proxy.Break();
+            }
+            return SinkAnswer.Accept;
+        });
+        var mails = await LeasedMailsAsync(3);
+        await using var db = fixture.CreateDbContext(database.ConnectionString);
+        var queue = new MailQueue(db, TimeProvider.System);
+        var sender = Sender(sink.ConnectionString);
+
+        Assert.True(await sender.SendAsync(queue, mails, default));
+        Assert.Equal(3, sink.Received);
+        Assert.All(await RowsAsync(mails), row => Assert.Null(row.EmailedAt));
+
+        // The next pass records them first; their lease never runs out on a mail that was sent.
+        proxy.Restore();
+        Assert.True(await sender.SendAsync(queue, [], default));
+
+        Assert.All(await RowsAsync(mails), row => Assert.NotNull(row.EmailedAt));
+        Assert.Equal(mails.Select(m => $"notification-{m.NotificationId}@evently.local"), sink.Accepted);
     }
 
     private static MailSender Sender(string smtp)

@@ -24,9 +24,15 @@ public sealed class MailSender(
     private static readonly TimeSpan ServerDownRetry = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(10);
 
+    // Mails the server took whose record the database refused (it was down): recorded before anything else is
+    // taken, so that their lease running out never sends them again. At most one batch, as no batch is taken
+    // while any wait here.
+    private readonly List<long> _sentUnrecorded = [];
+
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var queue = services.GetRequiredService<MailQueue>();
+        await RecordSentAsync(queue, cancellationToken);
         List<PendingMail> due;
         while ((due = await queue.TakeDueAsync(20, cancellationToken)).Count > 0)
         {
@@ -47,6 +53,11 @@ public sealed class MailSender(
     /// </remarks>
     internal async Task<bool> SendAsync(MailQueue queue, List<PendingMail> batch, CancellationToken ct)
     {
+        await RecordSentAsync(queue, ct);
+        if (batch.Count == 0)
+        {
+            return true;
+        }
         // A server that stops answering counts as lost after this, rather than MailKit's two minutes.
         using var client = new SmtpClient { Timeout = (int)ServerTimeout.TotalMilliseconds };
         try
@@ -93,9 +104,22 @@ public sealed class MailSender(
                 }
                 continue;
             }
-            // Recorded at once, whatever happens next: this mail is never sent twice by one worker.
-            await queue.MarkSentAsync(mail.NotificationId, CancellationToken.None);
+            // Recorded at once, whatever happens next: this mail is never sent twice by one worker. With the database
+            // down, it is remembered instead, and so is the rest of the batch's without asking the database again.
             metrics.Sent();
+            if (_sentUnrecorded.Count == 0)
+            {
+                try
+                {
+                    await queue.MarkSentAsync(mail.NotificationId, CancellationToken.None);
+                    continue;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Could not record notification {Id} as mailed; recording it once the database answers", mail.NotificationId);
+                }
+            }
+            _sentUnrecorded.Add(mail.NotificationId);
         }
         try
         {
@@ -106,6 +130,15 @@ public sealed class MailSender(
             // Every mail is recorded already.
         }
         return true;
+    }
+
+    private async Task RecordSentAsync(MailQueue queue, CancellationToken ct)
+    {
+        if (_sentUnrecorded.Count > 0)
+        {
+            await queue.MarkSentAsync(_sentUnrecorded, ct);
+            _sentUnrecorded.Clear();
+        }
     }
 
     // A stable Message-Id: should a crash between sending and marking sent make the mail go out again,
