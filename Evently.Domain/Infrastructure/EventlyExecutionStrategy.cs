@@ -21,6 +21,9 @@ public sealed class EventlyExecutionStrategy(ExecutionStrategyDependencies depen
     {
         null => false,
         SocketException or EndOfStreamException or IOException => true,
+        // A connection the driver closed after a failure, used again (a commit after a statement lost its socket):
+        // the server has rolled the transaction back.
+        InvalidOperationException { Source: "MySqlConnector" } => true,
         MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => true,
         _ => IsLostConnection(exception.InnerException)
     };

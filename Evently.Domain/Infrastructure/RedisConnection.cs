@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using StackExchange.Redis;
@@ -37,12 +38,16 @@ public static partial class RedisConnection
     /// The failures that mean Redis cannot serve right now, as opposed to a bug: the connection lost, a server
     /// that does not answer in time, a connection disposed at shutdown, and the error replies of a server that
     /// is up but refuses the work (out of memory, unable to persist, a read-only replica after a failover,
-    /// loading its data, a busy script, a cluster or primary that is down).
+    /// loading its data, a busy script, a cluster or primary that is down). A call in flight when its connection
+    /// dies ends with whatever the socket layer threw: a socket error, a cancellation nobody asked for (the
+    /// client cancels what it had sent), or the connection's pipe completed under its read.
     /// </summary>
     public static bool IsOutage(Exception exception) => exception switch
     {
-        RedisConnectionException or TimeoutException or ObjectDisposedException => true,
+        RedisConnectionException or TimeoutException or ObjectDisposedException or SocketException => true,
         RedisServerException server => OutageReply().IsMatch(server.Message),
+        OperationCanceledException { CancellationToken.IsCancellationRequested: false } => true,
+        InvalidOperationException { Source: "System.IO.Pipelines" } => true,
         { InnerException: { } inner } => IsOutage(inner),
         _ => false
     };

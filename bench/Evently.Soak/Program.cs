@@ -53,6 +53,9 @@ var load = new Load(options, catalog, actions, new Browsing(http, catalog), admi
 var nemesis = new Nemesis(app, probe, onSales, options.Seed, options.MinFaultGap, options.MaxFaultGap);
 Say($"Running the load for {options.Minutes} minutes{(options.Faults ? $", with a fault every {options.MinFaultGap.TotalSeconds:0} to {options.MaxFaultGap.TotalSeconds:0} s" : "")}...");
 var clock = Stopwatch.StartNew();
+// The first seconds of load meet code no request has run yet on two cores shared by five services: a cold path may
+// miss the 3 s request deadline with no fault at all. Their 503s are counted apart (Invariants).
+var warmUpEnds = DateTime.UtcNow + TimeSpan.FromSeconds(10);
 await Task.WhenAll(load.RunAsync(options.Duration), options.Faults ? nemesis.RunAsync(options.Duration) : Task.CompletedTask);
 var ran = clock.Elapsed;
 
@@ -63,7 +66,7 @@ Say("Reading the database and the mails smtp4dev received...");
 var snapshot = await DatabaseSnapshot.ReadAsync(app.DatabaseConnectionString);
 var mails = await mailBox.MailsPerNotificationAsync();
 Say($"Read {snapshot.Bookings.Count} bookings, {snapshot.Notifications.Count} notifications, {mails.Values.Sum()} mails");
-var verdicts = new Invariants(ledger, snapshot, mails, nemesis.Faults).Check();
+var verdicts = new Invariants(ledger, snapshot, mails, nemesis.Faults, warmUpEnds).Check();
 Report.Print(options, ran, settled, ledger, nemesis.Faults, verdicts, load.ToolErrors);
 Console.WriteLine($"The services' logs: {ServiceLogs.Directory}");
 Say("Stopping the app...");

@@ -11,7 +11,7 @@ internal sealed record Verdict(string Name, bool Passed, string Summary, IReadOn
 /// mail server and the faults. Each check is one method that returns a <see cref="Verdict"/>; to add one, add a
 /// method and a line in <see cref="Check"/>.
 /// </summary>
-internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDictionary<long, int> mails, IReadOnlyList<Fault> faults)
+internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDictionary<long, int> mails, IReadOnlyList<Fault> faults, DateTime warmUpEnds)
 {
     /// <summary>How long after a fault's first success a 503 still counts as caused by it (retries and breakers in flight).</summary>
     public static readonly TimeSpan FaultGrace = TimeSpan.FromSeconds(10);
@@ -264,9 +264,11 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
     private Verdict UnavailableOnlyDuringFaults()
     {
         var windows = faults.Select(f => f.Window(FaultGrace)).ToList();
-        var outside = ledger.Unavailable.Where(u => !windows.Any(w => u.At >= w.From && u.At <= w.To)).ToList();
+        var warmUp = ledger.Unavailable.Count(u => u.At < warmUpEnds && !windows.Any(w => u.At >= w.From && u.At <= w.To));
+        var outside = ledger.Unavailable.Where(u => u.At >= warmUpEnds && !windows.Any(w => u.At >= w.From && u.At <= w.To)).ToList();
         return Judge("503s only while a fault was active", outside.Select(u => $"{u.At:HH:mm:ss.fff} {u.Kind} -> {u.Status}").ToList(),
-            $"{ledger.Unavailable.Count} answers 502/503/504, {ledger.Unavailable.Count - outside.Count} during faults, {outside.Count} outside");
+            $"{ledger.Unavailable.Count} answers 502/503/504, {ledger.Unavailable.Count - outside.Count - warmUp} during faults, "
+            + $"{warmUp} in the first 10 s (warm-up), {outside.Count} outside");
     }
 
     private bool IsConfirmed(long bookingId) => _bookings.TryGetValue(bookingId, out var b) && Is(b.Status, "Confirmed");
