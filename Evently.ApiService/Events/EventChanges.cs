@@ -8,13 +8,16 @@ namespace Evently.ApiService.Events;
 /// increments a Redis counter and publishes the new value: every replica moves to new keys at once, an
 /// eviction in O(1) with no scan, and a read that started before the change can only have stored its copy
 /// under the old generation, which no read asks for again.
-/// With Redis down this replica moves to a local epoch instead (its own reads see the change at once; other
-/// replicas' memory copies expire within a second), and makes the increment once Redis is back, so that no
-/// copy stored in Redis before the change is served again.
+/// While Redis cannot serve (<see cref="RedisConnection.IsOutage(Exception)"/>) this replica moves to a local epoch of
+/// its own instead (its reads see the change at once), tells the others to move to it too where Redis still
+/// relays messages (a Redis that refuses writes still publishes; without that, their memory copies expire within a
+/// second), and makes the increment as soon as Redis takes it, so that no copy stored in Redis before the change is
+/// served again.
 /// </summary>
 public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChanges> logger) : IHostedService
 {
     private const string GenerationKey = "evently:events:generation";
+    private const string EpochNotice = "epoch:";
     private static readonly RedisChannel Channel = RedisChannel.Literal("evently:events:changed");
     // Never below Redis's clock in milliseconds: a Redis that lost the counter (a restart without persistence, a
     // flush) starts again above every generation handed out before, which replicas would otherwise ignore as old.
@@ -31,30 +34,37 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         """);
 
     private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
     private long _generation;
-    private long _localEpoch;
-    private bool _incrementPending;
+    // Changes committed since the last increment that Redis took: one increment covers them all.
+    private int _pendingChanges;
     private volatile string _keyPrefix = "0.0";
 
-    /// <summary>The prefix of every cached event read's key: the generation and this replica's local epoch.</summary>
+    /// <summary>The prefix of every cached event read's key: the generation and the local epoch.</summary>
     public string KeyPrefix => _keyPrefix;
 
     /// <summary>After an admin change has committed: evicts every cached event read, in every replica.</summary>
     public async Task AnnounceAsync()
     {
+        if (redis.IsUsable() && await TryIncrementAsync())
+        {
+            return;
+        }
+        logger.LogWarning("Redis cannot count an admin change now: event reads move to a local epoch until it does");
+        // A new epoch for every change: the keys it names have never held a copy from before the change.
+        var epoch = Guid.NewGuid().ToString("N");
+        lock (_lock)
+        {
+            _pendingChanges++;
+            MoveToEpoch(epoch);
+        }
         try
         {
-            Observe((long)await IncrementAndPublish.EvaluateAsync(redis.GetDatabase(), [GenerationKey], [Channel.ToString()]));
+            await redis.GetSubscriber().PublishAsync(Channel, EpochNotice + epoch);
         }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
+        catch (Exception ex) when (redis.MarkOutage(ex))
         {
-            logger.LogWarning(ex, "Redis is unavailable: event reads are evicted in this replica now, in the others once Redis is back");
-            lock (_lock)
-            {
-                _localEpoch++;
-                _incrementPending = true;
-                _keyPrefix = $"{_generation}.{_localEpoch}";
-            }
+            // Not relayed: the other replicas' memory copies expire within a second.
         }
     }
 
@@ -69,42 +79,105 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
         };
         try
         {
-            await redis.GetSubscriber().SubscribeAsync(Channel, (_, value) => Observe((long)value));
+            await redis.GetSubscriber().SubscribeAsync(Channel, (_, value) => OnNotice(value));
         }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
+        catch (Exception ex) when (redis.MarkOutage(ex))
         {
             // StackExchange.Redis subscribes again by itself once connected.
             logger.LogWarning(ex, "Could not subscribe to event changes yet");
         }
         await CatchUpAsync();
+        _ = RetryPendingIncrementAsync(_stopping.Token);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    // On start and after a reconnect: make the increment a change could not make, or learn the changes missed.
-    private async Task CatchUpAsync()
+    public Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping.Cancel();
+        return Task.CompletedTask;
+    }
+
+    // A Redis that refuses writes stays connected: nothing says when it takes them again but trying.
+    private async Task RetryPendingIncrementAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(RedisConnection.SkipAfterOutage);
         try
         {
-            bool pending;
-            lock (_lock)
+            while (await timer.WaitForNextTickAsync(stopping))
             {
-                pending = _incrementPending;
-                _incrementPending = false;
+                if (Volatile.Read(ref _pendingChanges) > 0 && redis.IsUsable())
+                {
+                    await CatchUpAsync();
+                }
             }
-            if (pending)
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    // On start, after a reconnect and while an increment is pending: make the increment a change could not make,
+    // or learn the changes missed.
+    private async Task CatchUpAsync()
+    {
+        int pending;
+        lock (_lock)
+        {
+            pending = _pendingChanges;
+        }
+        if (pending > 0)
+        {
+            // An increment made now comes after those changes' commits; changes that fail meanwhile stay pending.
+            if (await TryIncrementAsync())
             {
-                await AnnounceAsync();
-                return;
+                lock (_lock)
+                {
+                    _pendingChanges -= pending;
+                }
             }
+            return;
+        }
+        try
+        {
             var stored = await redis.GetDatabase().StringGetAsync(GenerationKey);
             Observe(stored.IsNull ? 0 : (long)stored);
         }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
+        catch (Exception ex) when (redis.MarkOutage(ex))
         {
             logger.LogWarning(ex, "Could not read the event reads' generation; keeping {Prefix}", _keyPrefix);
         }
     }
+
+    // Also on a reconnect, before the outage it ends is known to be over.
+    private async Task<bool> TryIncrementAsync()
+    {
+        try
+        {
+            Observe((long)await IncrementAndPublish.EvaluateAsync(redis.GetDatabase(), [GenerationKey], [Channel.ToString()]));
+            return true;
+        }
+        catch (Exception ex) when (redis.MarkOutage(ex))
+        {
+            logger.LogDebug(ex, "Redis did not take the event reads' generation increment");
+            return false;
+        }
+    }
+
+    private void OnNotice(RedisValue value)
+    {
+        var text = value.ToString();
+        if (text.StartsWith(EpochNotice, StringComparison.Ordinal))
+        {
+            lock (_lock)
+            {
+                MoveToEpoch(text[EpochNotice.Length..]);
+            }
+            return;
+        }
+        Observe(long.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private void MoveToEpoch(string epoch) => _keyPrefix = $"{_generation}.{epoch}";
 
     private void Observe(long generation)
     {
@@ -115,8 +188,7 @@ public sealed class EventChanges(IConnectionMultiplexer redis, ILogger<EventChan
                 return;
             }
             _generation = generation;
-            _localEpoch = 0;
-            _keyPrefix = $"{_generation}.{_localEpoch}";
+            MoveToEpoch("0");
         }
     }
 }

@@ -36,7 +36,8 @@ public sealed class EventReads(
         DistributedCacheSoftTimeout = TimeSpan.FromMilliseconds(100),
         DistributedCacheHardTimeout = TimeSpan.FromMilliseconds(500),
         AllowBackgroundDistributedCacheOperations = true,
-        Size = 1
+        // Each read sets its entry's own size in bytes; this is only for an entry that arrives without one.
+        Size = 4096
     };
 
     // Facts change only by admin changes, which move the key: kept in Redis for minutes, in memory for a
@@ -56,19 +57,19 @@ public sealed class EventReads(
     public ValueTask<byte[]?> ListAsync(PageRequest paging, EventListQuery query, CancellationToken cancellationToken) =>
         cache.GetOrSetAsync<byte[]?>(
             $"{changes.KeyPrefix}:list:{paging.PageNumber}:{paging.Size}:{query.From?.UtcTicks}:{query.To?.UtcTicks}:{query.Q?.Trim()}",
-            (_, ct) => ReadAsync<byte[]?>(async db => Json(await ListFromDatabaseAsync(db, paging, query, ct))), WithCounts, cancellationToken);
+            (context, ct) => ReadAsync<byte[]?>(context, async db => Json(await ListFromDatabaseAsync(db, paging, query, ct))), WithCounts, cancellationToken);
 
     /// <returns>The <see cref="EventDetails"/> as JSON, or null for an unknown event.</returns>
     public ValueTask<byte[]?> GetAsync(long id, CancellationToken cancellationToken) =>
         cache.GetOrSetAsync<byte[]?>($"{changes.KeyPrefix}:event:{id}",
-            (_, ct) => ReadAsync(async db => await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, ct) is { } evt
+            (context, ct) => ReadAsync(context, async db => await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, ct) is { } evt
                 ? Json(EventDetails.From(evt)) : null),
             WithCounts, cancellationToken);
 
     /// <returns>The event's seats in seat order (empty without seating) as JSON, or null for an unknown event.</returns>
     public ValueTask<byte[]?> SeatsAsync(long id, CancellationToken cancellationToken) =>
         cache.GetOrSetAsync<byte[]?>($"{changes.KeyPrefix}:seats:{id}",
-            (_, ct) => ReadAsync(async db => await db.Events.AnyAsync(e => e.Id == id, ct)
+            (context, ct) => ReadAsync(context, async db => await db.Events.AnyAsync(e => e.Id == id, ct)
                 ? Json(await db.Seats.AsNoTracking().Where(s => s.EventId == id).InSeatOrder()
                     .Select(s => new SeatResponse(s.Id, s.Section, s.Row, s.Number, s.Status)).ToListAsync(ct))
                 : null),
@@ -80,7 +81,7 @@ public sealed class EventReads(
     /// <returns>The event's facts, or null for an unknown event.</returns>
     public ValueTask<EventFacts?> FactsAsync(long id, CancellationToken cancellationToken) =>
         cache.GetOrSetAsync<EventFacts?>($"{changes.KeyPrefix}:facts:{id}",
-            (_, ct) => ReadAsync(db => EventFacts.LoadAsync(db, id, ct)),
+            (context, ct) => ReadAsync(context, db => EventFacts.LoadAsync(db, id, ct)),
             Facts, cancellationToken);
 
     private async Task<PageResult<EventSummary>> ListFromDatabaseAsync(
@@ -110,13 +111,18 @@ public sealed class EventReads(
     }
 
     // Its own scope: a background refresh outlives the request that started it, and with it the request's DbContext.
-    private async Task<T> ReadAsync<T>(Func<EventlyDbContext, Task<T>> read)
+    // The entry is sized in bytes, which is what bounds the memory cache (Caching.BoundedMemory).
+    private async Task<T> ReadAsync<T>(FusionCacheFactoryExecutionContext<T> context, Func<EventlyDbContext, Task<T>> read)
     {
         await using var scope = scopes.CreateAsyncScope();
         var value = await read(scope.ServiceProvider.GetRequiredService<EventlyDbContext>());
+        context.Options.Size = Caching.EntrySize(context.Key, value is byte[] json ? json.Length : FactsBytes);
         await DelayForTestsAsync();
         return value;
     }
+
+    // An EventFacts object (or a null answer) in memory, roughly.
+    private const int FactsBytes = 64;
 
     // Tests widen the window between the database read and the cache write, where a change may commit.
     private Task DelayForTestsAsync() =>

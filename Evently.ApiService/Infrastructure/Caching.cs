@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Evently.ApiService.Events;
 using Microsoft.Extensions.Caching.Memory;
@@ -9,14 +10,28 @@ using ZiggyCreatures.Caching.Fusion.Serialization.SystemTextJson;
 
 namespace Evently.ApiService.Infrastructure;
 
+public sealed class CachingOptions
+{
+    public const string Section = "Evently:Cache";
+
+    /// <summary>What the event reads may hold in each replica's memory, in MiB (entries are sized in bytes).</summary>
+    [Range(1, 4096)]
+    public int MemoryLimitMegabytes { get; set; } = 32;
+}
+
 public static class Caching
 {
+    /// <summary>The event reads' memory level, as a keyed service (disposed with the host).</summary>
+    public const string MemoryKey = "event-reads";
+
     // FusionCache rather than HybridCache: both keep memory in front of Redis and rebuild an entry once under
     // load, but FusionCache also serves the last copy when the database fails (fail-safe), refreshes hot
-    // entries before they expire (eager refresh), and stops asking a failing Redis (a circuit breaker, with
-    // timeouts on every call): one mechanism for speed and for Redis outages.
+    // entries before they expire (eager refresh), and puts timeouts on every Redis call: one mechanism for speed
+    // and for Redis outages. When Redis cannot serve is decided where it is for every other caller (RedisCacheLevel).
     public static void AddEventlyCaching(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<CachingOptions>().BindConfiguration(CachingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddKeyedSingleton<IMemoryCache>(MemoryKey, (sp, _) => BoundedMemory(sp.GetRequiredService<IOptions<CachingOptions>>().Value));
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<EventChanges>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventChanges>());
@@ -29,17 +44,33 @@ public static class Caching
             .WithOptions(options =>
             {
                 options.CacheKeyPrefix = "evently:reads:";
-                options.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(1);
                 options.DisableTagging = true;
             })
-            // Bounded: a flood of distinct queries cannot grow the cache without limit.
-            .WithMemoryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 50_000 }))
-            .WithDefaultEntryOptions(new FusionCacheEntryOptions { Size = 1 })
+            .WithMemoryCache(sp => sp.GetRequiredKeyedService<IMemoryCache>(MemoryKey))
             .WithSerializer(serializer)
-            // The Aspire-managed connection (its telemetry, its health check, its fail-fast settings).
-            .WithDistributedCache(sp => new RedisCache(Options.Create(new RedisCacheOptions
+            // The Aspire-managed connection (its telemetry, its health check, its fail-fast settings). Every entry
+            // gets a time to live in Redis too (the fail-safe copy's five minutes), which lets Redis evict them.
+            .WithDistributedCache(sp =>
             {
-                ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>())
-            })), serializer);
+                var redis = sp.GetRequiredService<IConnectionMultiplexer>();
+                return new RedisCacheLevel(new RedisCache(Options.Create(new RedisCacheOptions
+                {
+                    ConnectionMultiplexerFactory = () => Task.FromResult(redis)
+                })), redis);
+            }, serializer);
     }
+
+    /// <summary>
+    /// Bounded in bytes (each entry's size is set by <see cref="EntrySize"/> when it is made): a flood of distinct
+    /// queries or unknown ids cannot grow it past the limit. Past it, the entries read least recently go first, so the
+    /// popular ones stay.
+    /// </summary>
+    internal static MemoryCache BoundedMemory(CachingOptions options) => new(new MemoryCacheOptions
+    {
+        SizeLimit = options.MemoryLimitMegabytes * 1024L * 1024L,
+        TrackStatistics = true
+    });
+
+    /// <summary>What an entry holds in memory: its value, its key and the cache's bookkeeping around them.</summary>
+    internal static long EntrySize(string key, long valueBytes) => 256 + 2L * key.Length + valueBytes;
 }

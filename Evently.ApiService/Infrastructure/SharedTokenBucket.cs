@@ -8,7 +8,8 @@ namespace Evently.ApiService.Infrastructure;
 /// A token bucket kept in Redis, so that a limit holds across every API replica. Each replica takes tokens
 /// in small batches (a twentieth of the limit) and spends them from memory until the bucket's period ends,
 /// so that most requests cost no round trip; what one replica holds unspent is what another may be refused
-/// early, never more than the limit in all: tokens are spent in the period that granted them. While Redis is unreachable each replica falls back to a bucket
+/// early, never more than the limit in all: tokens are spent in the period that granted them. While Redis cannot serve
+/// (<see cref="RedisConnection.IsOutage(Exception)"/>: unreachable, or refusing writes) each replica falls back to a bucket
 /// of its own with the same limit, rather than failing requests.
 /// </summary>
 public sealed class SharedTokenBucket : RateLimiter
@@ -47,6 +48,9 @@ public sealed class SharedTokenBucket : RateLimiter
     private long _localTokensUntil;
     private long _lastUsed = Environment.TickCount64;
 
+    // One warning per replica every ten seconds, however many buckets fall back at once.
+    private static long _nextWarning;
+
     public SharedTokenBucket(string partition, int limit, TimeSpan period, IConnectionMultiplexer redis, ILogger logger)
     {
         _redis = redis;
@@ -78,7 +82,7 @@ public sealed class SharedTokenBucket : RateLimiter
             {
                 return Lease.Acquired;
             }
-            if (!_redis.IsConnected)
+            if (!_redis.IsUsable())
             {
                 return _fallback.Value.AttemptAcquire();
             }
@@ -93,9 +97,14 @@ public sealed class SharedTokenBucket : RateLimiter
             Interlocked.Exchange(ref _localTokens, (int)answer[0] - 1);
             return Lease.Acquired;
         }
-        catch (Exception ex) when (RedisConnection.IsOutage(ex))
+        catch (Exception ex) when (_redis.MarkOutage(ex))
         {
-            _logger.LogWarning(ex, "Rate limits are kept in this replica while Redis is unavailable");
+            var now = Environment.TickCount64;
+            var next = Volatile.Read(ref _nextWarning);
+            if (now >= next && Interlocked.CompareExchange(ref _nextWarning, now + 10_000, next) == next)
+            {
+                _logger.LogWarning(ex, "Rate limits are kept in this replica while Redis is unavailable");
+            }
             return _fallback.Value.AttemptAcquire();
         }
         finally

@@ -16,7 +16,7 @@ public sealed class WorkerNudge(IConnectionMultiplexer redis, ILogger<WorkerNudg
         {
             await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel.Name), "work", CommandFlags.FireAndForget);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (redis.MarkOutage(ex))
         {
             logger.LogWarning(ex, "Could not wake the worker; it will find the work on its next look");
         }

@@ -48,15 +48,62 @@ public sealed class MySqlServerResource(string name, string command, string data
     }
 }
 
-/// <summary>The MySQL 8.4 container, for publish mode and machines with a container runtime.</summary>
-public sealed class MySqlContainerResource(string name, ParameterResource password)
+/// <summary>
+/// The MySQL 8.4 container, for publish mode and machines with a container runtime. The services log in as the
+/// app's account, as in processes mode: its own databases only. root logs in only from inside the container.
+/// </summary>
+public sealed class MySqlContainerResource(string name, ParameterResource password, ParameterResource rootPassword)
     : ContainerResource(name), IResourceWithConnectionString
 {
+    public const string DataDirectory = "/var/lib/mysql";
+
+    /// <summary>The app's account's password.</summary>
     public ParameterResource Password { get; } = password;
+    public ParameterResource RootPassword { get; } = rootPassword;
     public EndpointReference Endpoint => new(this, "tcp");
 
+    // The databases added to this server: the app's account gets these and nothing else.
+    public List<string> Databases { get; } = [];
+
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Server={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};User ID=root;Password={Password}");
+        $"Server={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};" +
+        $"User ID={MySqlServerResource.UserName};Password={Password}");
+
+    /// <summary>
+    /// The container's command (for /bin/sh -c). A new volume gets its accounts from the image (MYSQL_ROOT_HOST,
+    /// MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE: root on localhost only, the app's account on its database). A volume
+    /// that exists (one made by an earlier version, whose services logged in as root from anywhere, or one whose
+    /// passwords have changed since) is brought to the same rules at every start by an init file, which the server
+    /// cannot run while it initialises a volume. The file is written from the container's own environment, readable
+    /// by the server's user only; the passwords are quoted for SQL (backslashes doubled, quotes doubled). No braces:
+    /// a deployment tool reads {...} in the manifest as a reference.
+    /// </summary>
+    public static string StartScript(IEnumerable<string> databases)
+    {
+        var account = $"'{MySqlServerResource.UserName}'@'%'";
+        string[] statements =
+        [
+            "DROP USER IF EXISTS 'root'@'%';",
+            "ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED BY '$(sql \"$MYSQL_ROOT_PASSWORD\")';",
+            $"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '$(sql \"$MYSQL_PASSWORD\")';",
+            $"ALTER USER {account} IDENTIFIED BY '$(sql \"$MYSQL_PASSWORD\")';",
+            $"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
+            .. databases.Select(database => $"GRANT ALL PRIVILEGES ON \\`{database.Replace("`", "``")}\\`.* TO {account};")
+        ];
+        return $$"""
+            set -e
+            if [ -d {{DataDirectory}}/mysql ]; then
+              sql() ( printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/''/g" )
+              umask 077
+              cat > /tmp/evently-accounts.sql <<EOF
+            {{string.Join('\n', statements)}}
+            EOF
+              chown mysql:mysql /tmp/evently-accounts.sql
+              exec docker-entrypoint.sh mysqld --init-file=/tmp/evently-accounts.sql
+            fi
+            exec docker-entrypoint.sh mysqld
+            """;
+    }
 }
 
 /// <summary>A database on either server; its connection string is the server's plus the database name.</summary>
@@ -82,7 +129,9 @@ public static class MySqlResourceExtensions
             persist: mode == InfrastructureMode.Containers);
 
         var server = mode == InfrastructureMode.Containers
-            ? (IResourceBuilder<IResourceWithConnectionString>)AddContainer(builder, name, password)
+            ? (IResourceBuilder<IResourceWithConnectionString>)AddContainer(builder, name, password,
+                builder.AddParameter($"{name}-root-password", new GenerateParameterDefault { MinLength = 24, Special = false },
+                    secret: true, persist: true))
             : AddProcess(builder, name, password);
 
         return server.WithProbe(async (connectionString, cancellationToken) =>
@@ -98,9 +147,14 @@ public static class MySqlResourceExtensions
         this IResourceBuilder<IResourceWithConnectionString> server, string databaseName)
     {
         var database = new MySqlDatabaseResource(databaseName, databaseName, server.Resource);
-        if (server.Resource is MySqlServerResource local)
+        switch (server.Resource)
         {
-            local.Databases.Add(databaseName);
+            case MySqlServerResource local:
+                local.Databases.Add(databaseName);
+                break;
+            case MySqlContainerResource container:
+                container.Databases.Add(databaseName);
+                break;
         }
         return server.ApplicationBuilder.AddResource(database)
             .WithManifestPublishingCallback(context =>
@@ -110,14 +164,27 @@ public static class MySqlResourceExtensions
             });
     }
 
-    private static IResourceBuilder<MySqlContainerResource> AddContainer(
-        IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password) =>
-        builder.AddResource(new MySqlContainerResource(name, password.Resource))
+    private static IResourceBuilder<MySqlContainerResource> AddContainer(IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<ParameterResource> password, IResourceBuilder<ParameterResource> rootPassword)
+    {
+        var container = builder.AddResource(new MySqlContainerResource(name, password.Resource, rootPassword.Resource));
+        return container
             .WithImage("library/mysql", "8.4")
             .WithImageRegistry("docker.io")
             .WithEndpoint(targetPort: 3306, name: "tcp", scheme: "tcp")
-            .WithEnvironment("MYSQL_ROOT_PASSWORD", password)
-            .WithVolume($"evently-{name}-data", "/var/lib/mysql");
+            .WithEnvironment("MYSQL_ROOT_PASSWORD", rootPassword)
+            .WithEnvironment("MYSQL_ROOT_HOST", "localhost")
+            .WithEnvironment("MYSQL_USER", MySqlServerResource.UserName)
+            .WithEnvironment("MYSQL_PASSWORD", password)
+            .WithEnvironment(context => context.EnvironmentVariables["MYSQL_DATABASE"] = container.Resource.Databases.FirstOrDefault() ?? "")
+            .WithEntrypoint("/bin/sh")
+            .WithArgs(context =>
+            {
+                context.Args.Add("-c");
+                context.Args.Add(MySqlContainerResource.StartScript(container.Resource.Databases));
+            })
+            .WithVolume($"evently-{name}-data", MySqlContainerResource.DataDirectory);
+    }
 
     private static IResourceBuilder<MySqlServerResource> AddProcess(
         IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password)

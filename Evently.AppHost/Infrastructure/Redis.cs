@@ -15,13 +15,34 @@ public sealed class RedisServerResource(string name, string command, string data
 
 public static class RedisResourceExtensions
 {
+    /// <summary>
+    /// How Redis runs in every mode. A queued booking request (202) is a promise: Redis writes the append-only file
+    /// before it replies, so a 202 survives kill -9 of redis-server, and the fsync once a second bounds what a crash of
+    /// the whole machine can lose ('always' would fsync on every write, on Redis's one thread). Memory is bounded, and
+    /// when it is full Redis evicts the least recently used key among those with a time to live: cache entries, rate
+    /// limit buckets, answered requests. The booking queue's state has none, so it is never evicted; once nothing
+    /// else is left to evict, writes are refused (OOM) and the services go on as without Redis. 256 MB holds about
+    /// 500,000 queued requests (about 470 bytes each with their request hash, idempotency key and per-user count,
+    /// measured) beside the cache, and leaves room in a 1 GiB container for the append-only file's rewrite.
+    /// </summary>
+    public static readonly string[] ServerSettings =
+        ["--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory", "256mb", "--maxmemory-policy", "volatile-lru"];
+
     public static IResourceBuilder<IResourceWithConnectionString> AddEventlyRedis(
         this IDistributedApplicationBuilder builder, string name, InfrastructureMode mode)
     {
-        // Aspire's own Redis resource is a container: use it whenever containers are in play.
+        // Aspire's own Redis resource is a container: use it whenever containers are in play, with its data on a volume.
         if (mode == InfrastructureMode.Containers)
         {
-            return builder.AddRedis(name);
+            return builder.AddRedis(name)
+                .WithVolume($"evently-{name}-data", "/data")
+                .WithArgs(context =>
+                {
+                    // Aspire starts it as /bin/sh -c "redis-server --requirepass $REDIS_PASSWORD" (the password from
+                    // the environment, never on a command line): the settings go on that command.
+                    var command = context.Args.IndexOf("-c") + 1;
+                    context.Args[command] = $"{context.Args[command]} --dir /data {string.Join(' ', ServerSettings)}";
+                });
         }
 
         var password = builder.AddParameter($"{name}-password",
@@ -43,13 +64,10 @@ public static class RedisResourceExtensions
                 context.Args.Add("127.0.0.1");
                 context.Args.Add("--dir");
                 context.Args.Add(dataDir);
-                // A queued booking request (202) is a promise. Redis writes the append-only file before it
-                // replies, so a 202 survives kill -9 of redis-server; the fsync once a second bounds what a
-                // crash of the whole machine can lose ('always' would fsync on every write, on Redis's one thread).
-                context.Args.Add("--appendonly");
-                context.Args.Add("yes");
-                context.Args.Add("--appendfsync");
-                context.Args.Add("everysec");
+                foreach (var setting in ServerSettings)
+                {
+                    context.Args.Add(setting);
+                }
             })
             .WithStartupSecretFile(configFile, async cancellationToken =>
                 $"requirepass {ConfigString((await password.Resource.GetValueAsync(cancellationToken))!)}\n")

@@ -50,9 +50,12 @@ public static class Smtp4devResourceExtensions
         return builder.AddResource(new Smtp4devResource(name, FindToolBinary(repositoryRoot), repositoryRoot))
             .WithEndpoint(port: smtpPort, targetPort: smtpPort, name: "smtp", scheme: "tcp", isProxied: false)
             .WithHttpEndpoint(port: httpPort, targetPort: httpPort, name: "http", isProxied: false)
+            // Loopback only, like MariaDB and Redis: by default smtp4dev's SMTP, IMAP and POP3 servers listen on every
+            // interface, and anyone on the network could read every mail or send some.
             .WithArgs(
                 $"--smtpport={smtpPort}", $"--imapport={imapPort}", $"--pop3port={pop3Port}",
-                $"--urls=http://127.0.0.1:{httpPort}", "--db=", "--hostname=localhost")
+                $"--urls=http://127.0.0.1:{httpPort}", "--allowremoteconnections-", "--bindaddress=127.0.0.1",
+                "--db=", "--hostname=localhost")
             .WithHttpHealthCheck("/api/messages");
     }
 

@@ -12,16 +12,27 @@ public sealed record DayRange(DateOnly From, DateOnly To)
     public const int DefaultDays = 30;
     public const int MaxDays = 366;
 
+    /// <summary>The days a MySQL DATE column is documented to hold; a day outside them is a client's mistake.</summary>
+    public static readonly DateOnly FirstDay = new(1000, 1, 1), LastDay = new(9999, 12, 31);
+
     public int Days => To.DayNumber - From.DayNumber + 1;
 
     /// <summary>
     /// The range asked for: <paramref name="to"/> defaults to today (UTC), <paramref name="from"/> to 29 days
-    /// before <c>to</c>, so that no parameter at all means the last 30 days, today included.
+    /// before <c>to</c> (never before <see cref="FirstDay"/>), so that no parameter at all means the last 30 days,
+    /// today included.
     /// </summary>
     public static Result<DayRange> Resolve(DateOnly? from, DateOnly? to, DateOnly today)
     {
+        foreach (var (name, day) in new[] { ("from", from), ("to", to) })
+        {
+            if (day is { } d && (d < FirstDay || d > LastDay))
+            {
+                return Validation.Error(name, $"{name} must be a day from {FirstDay:yyyy-MM-dd} to {LastDay:yyyy-MM-dd}.");
+            }
+        }
         var end = to ?? today;
-        var start = from ?? end.AddDays(1 - DefaultDays);
+        var start = from ?? DateOnly.FromDayNumber(Math.Max(FirstDay.DayNumber, end.DayNumber + 1 - DefaultDays));
         var range = new DayRange(start, end);
         if (end < start)
         {

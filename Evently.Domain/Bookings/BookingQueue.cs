@@ -125,7 +125,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
     /// and, when placed in the stream, how many are ahead (null while it waits for the opening).
     /// </returns>
     public async Task<(EnqueueOutcome Outcome, long RequestId, long? Position)> EnqueueAsync(
-        BookingCommand command, string fingerprint, DateTime? salesStartAt, Func<Task<long?>> idFloor)
+        BookingCommand command, string fingerprint, Func<Task<long?>> idFloor, DateTime? salesStartAt = null)
     {
         var eventId = command.EventId;
         var db = redis.GetDatabase();
@@ -143,7 +143,11 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             QueueKeys.FirstRequestId(eventId), QueueKeys.Prefix(eventId),
             salesStartAt is { } opens ? new DateTimeOffset(opens, TimeSpan.Zero).ToUnixTimeMilliseconds() : ""
         ];
+        // The event is watched before the script runs (sent together: Redis runs them in order), so a request the
+        // script queued is drained even if its reply is lost and the repeat only replays it.
+        var watched = db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
         var result = (RedisResult[])(await EnqueueScript.EvaluateAsync(db, keys, args))!;
+        await watched;
         if ((int)result[0] == 4)
         {
             var highest = await idFloor();
@@ -153,8 +157,9 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         var outcome = (EnqueueOutcome)(int)result[0];
         if (outcome == EnqueueOutcome.Queued && (int)result[3] == 1)
         {
-            // The first of a burst: the event may have been retired while its stream was empty. Watched again, and
-            // the workers woken (QueueReader.RetireIfEmptyAsync checks again after it lets an event go).
+            // The first of a burst: a worker may have retired the event between the watch above and the script, as
+            // its stream was empty. Watched again, and the workers woken (QueueReader.RetireIfEmptyAsync checks again
+            // after it lets an event go).
             await db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
             await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel.Name), "queue", CommandFlags.FireAndForget);
         }

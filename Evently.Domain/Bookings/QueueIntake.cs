@@ -26,7 +26,7 @@ public sealed class QueueIntake(BookingQueue queue, BookingReplay replay, Eventl
         }
 
         var (outcome, requestId, position) = await queue.EnqueueAsync(
-            command, fingerprint, facts.SalesStartAt, () => HighestAnsweredAsync(command.EventId, cancellationToken));
+            command, fingerprint, () => HighestAnsweredAsync(command.EventId, cancellationToken), facts.SalesStartAt);
         return outcome switch
         {
             EnqueueOutcome.KeyReused => BookingErrors.IdempotencyKeyReused,

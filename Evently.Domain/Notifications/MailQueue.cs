@@ -40,11 +40,11 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
                 n.TraceParent, n.EmailAttempts)).ToList();
         }, null, cancellationToken);
 
+    public Task MarkSentAsync(long notificationId, CancellationToken ct) => MarkSentAsync([notificationId], ct);
+
     public Task MarkSentAsync(IReadOnlyCollection<long> notificationIds, CancellationToken ct) =>
-        notificationIds.Count == 0
-            ? Task.CompletedTask
-            : db.Notifications.Where(n => notificationIds.Contains(n.Id))
-                .ExecuteUpdateAsync(n => n.SetProperty(x => x.EmailedAt, timeProvider.UtcNow()), ct);
+        db.Notifications.Where(n => notificationIds.Contains(n.Id))
+            .ExecuteUpdateAsync(n => n.SetProperty(x => x.EmailedAt, timeProvider.UtcNow()), ct);
 
     /// <returns>Whether the mail has now failed for good.</returns>
     public async Task<bool> MarkRefusedAsync(PendingMail mail, CancellationToken ct)
@@ -59,9 +59,12 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
         return failed;
     }
 
-    public Task DeferAsync(long notificationId, TimeSpan delay, CancellationToken ct) =>
-        db.Notifications.Where(n => n.Id == notificationId)
-            .ExecuteUpdateAsync(n => n.SetProperty(x => x.NextEmailAttemptAt, timeProvider.UtcNow() + delay), ct);
+    /// <summary>The mail server is unreachable: the mails wait for it without counting an attempt. One statement.</summary>
+    public Task DeferAsync(IReadOnlyCollection<long> notificationIds, TimeSpan delay, CancellationToken ct) =>
+        notificationIds.Count == 0
+            ? Task.CompletedTask
+            : db.Notifications.Where(n => notificationIds.Contains(n.Id))
+                .ExecuteUpdateAsync(n => n.SetProperty(x => x.NextEmailAttemptAt, timeProvider.UtcNow() + delay), ct);
 
     /// <summary>When the next mail is due, if any is waiting.</summary>
     public Task<DateTime?> NextDueAsync(CancellationToken ct) =>

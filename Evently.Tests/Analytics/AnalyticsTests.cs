@@ -78,6 +78,13 @@ public sealed class AnalyticsTests(EventlyAppFixture fixture)
         { $"/api/analytics/bookings?from={Day(DateOnly.FromDateTime(DateTime.UtcNow).AddDays(1))}", "to" }, // to defaults to today
         { "/api/analytics/bookings?from=yesterday", "" },
         { "/api/analytics/bookings?to=2027-02-30", "" },
+        // The edges of the calendar: no default range runs off it, and no day outside what MySQL stores is asked for.
+        { "/api/analytics/bookings?to=0001-01-01", "to" },
+        { "/api/analytics/bookings?from=0001-01-01&to=0001-01-02", "from" },
+        { "/api/analytics/bookings?from=0999-12-31&to=1000-01-01", "from" },
+        { "/api/analytics/bookings?from=9999-12-31", "to" }, // to defaults to today
+        { "/api/analytics/bookings?from=0001-01-01&to=9999-12-31", "from" },
+        { "/api/analytics/bookings?to=10000-01-01", "" },
         { "/api/analytics/events?top=0", "top" },
         { "/api/analytics/events?top=101", "top" },
         { "/api/analytics/events?top=ten", "" },
@@ -95,6 +102,21 @@ public sealed class AnalyticsTests(EventlyAppFixture fixture)
         {
             Assert.NotEmpty(problem.FieldErrors(field));
         }
+    }
+
+    [Theory]
+    [InlineData("to=1000-01-01", "1000-01-01", "1000-01-01")] // the default 30 days, cut at the first day
+    [InlineData("to=1000-01-10", "1000-01-01", "1000-01-10")]
+    [InlineData("from=9999-12-31&to=9999-12-31", "9999-12-31", "9999-12-31")]
+    [InlineData("to=9999-12-31", "9999-12-02", "9999-12-31")]
+    public async Task The_first_and_last_days_a_date_column_holds_are_answered(string query, string from, string to)
+    {
+        using var admin = await fixture.AdminAsync();
+
+        var answer = (await admin.Http.GetFromJsonAsync<BookingAnalyticsDto>($"/api/analytics/bookings?{query}"))!;
+
+        Assert.Equal((DateOnly.Parse(from), DateOnly.Parse(to)), (answer.Daily[0].Date, answer.Daily[^1].Date));
+        Assert.All(answer.Daily, day => Assert.Equal(0, day.Bookings));
     }
 
     [Fact]

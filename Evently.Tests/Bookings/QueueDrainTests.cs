@@ -1,3 +1,4 @@
+using Aspire.Hosting.Testing;
 using Evently.Domain.Bookings;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
@@ -47,6 +48,49 @@ public sealed class QueueDrainTests(EventlyAppFixture fixture)
         await fixture.AssertBookingInvariantsAsync(poisoned.Id, expectedBooked: 2);
         await WaitlistTestApi.EventuallyAsync(async () => await db.StreamLengthAsync(QueueKeys.Stream(poisoned.Id)) == 0,
             AnswerBound, "the poisoned stream to empty");
+    }
+
+    [Fact]
+    public async Task A_request_queued_while_its_reply_was_lost_is_drained_and_its_repeat_answers_it()
+    {
+        // This replica's Redis goes through a proxy that lets the intake script run and loses its reply, as a Redis
+        // frozen past the client's timeout, or a connection cut after the command went out, would.
+        var redis = ConfigurationOptions.Parse((await fixture.App.GetConnectionStringAsync("redis"))!);
+        var endpoint = (System.Net.IPEndPoint)redis.EndPoints.Single();
+        await using var proxy = new ReplyCuttingProxy(endpoint.Address.ToString(), endpoint.Port);
+        redis.EndPoints.Clear();
+        redis.EndPoints.Add("127.0.0.1", proxy.Port);
+        redis.AbortOnConnectFail = false;
+        await using var replica = await ServiceProcess.StartApiAsync(fixture, redis: redis.ToString(includePassword: true));
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        using var user = replica.As(await fixture.NewUserAsync());
+        var key = $"lost-reply-{Guid.NewGuid():N}";
+        // A first request through this replica, answered, and the event let go by the workers as its stream emptied:
+        // so the one whose reply is lost runs the script to the end (an event's first request is asked again with
+        // the highest id the database answered) and is the first in an unwatched stream.
+        await using var direct = await QueueTestApi.ConnectRedisAsync(fixture);
+        var first = await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1));
+        await QueueTestApi.AnsweredAsync(user, first.RequestId, AnswerBound);
+        await WaitlistTestApi.EventuallyAsync(async () => !await direct.GetDatabase().SetContainsAsync(QueueKeys.ActiveEvents, evt.Id),
+            AnswerBound, "the workers to let the drained event go");
+
+        proxy.CutReplyToNext(key);
+        var lost = await user.BookAsync(evt.Id, 1, key);
+        Assert.True(proxy.Cut.IsCompleted, "the intake's reply was lost");
+        Assert.Equal("unavailable", (await lost.ReadProblemAsync(HttpStatusCode.ServiceUnavailable)).Code());
+        Assert.Equal(1, await direct.GetDatabase().StreamLengthAsync(QueueKeys.Stream(evt.Id)));
+
+        // The careful client repeats its key: the request the lost reply queued, and its answer.
+        QueuedRequestDto? repeat = null;
+        await WaitlistTestApi.EventuallyAsync(async () =>
+            {
+                var again = await user.BookAsync(evt.Id, 1, key);
+                repeat = again.StatusCode == HttpStatusCode.Accepted ? await again.Content.ReadFromJsonAsync<QueuedRequestDto>() : null;
+                return repeat is not null;
+            }, AnswerBound, "the repeat's 202");
+        Assert.Equal("confirmed", (await QueueTestApi.AnsweredAsync(user, repeat!.RequestId, AnswerBound)).Status);
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 2);
     }
 
     [Fact]

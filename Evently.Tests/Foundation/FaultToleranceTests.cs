@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Aspire.Hosting.Testing;
 using System.Net;
 using System.Net.Http.Json;
+using Evently.Domain.Bookings;
+using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -123,6 +125,44 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
             output.WriteLine($"Database {fail.Method.Name}: booking again {recovery.TotalMilliseconds:F0} ms after it came back");
         }
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 3);
+    }
+
+    [Fact]
+    public async Task A_worker_started_without_Redis_does_its_database_duties_and_drains_the_queue_once_Redis_is_up()
+    {
+        // Its database through a proxy that sees its queries; its Redis a port where nothing listens yet.
+        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
+        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
+        database.Server = "127.0.0.1";
+        database.Port = (uint)proxy.Port;
+        await using var redis = RedisServerProcess.Reserve("yes", "everysec");
+        await using var worker = await ServiceProcess.StartWorkerAsync(fixture,
+            redis: redis.ConnectionString + ",abortConnect=false", database: database.ConnectionString);
+
+        // It keeps going over the mail and the outbox (offers), pass after pass, not just once at its start.
+        proxy.Count("FROM notifications", "FROM outbox_messages");
+        var duties = await WaitlistTestApi.EventuallyAsync(
+            async () => { await Task.Delay(200); return proxy.CountedOf("FROM notifications") > 0 && proxy.CountedOf("FROM outbox_messages") > 0; },
+            TimeSpan.FromSeconds(25), "the worker's passes over the mail and the outbox while Redis is down");
+        Assert.False(worker.HasExited, "the worker stopped");
+        output.WriteLine($"Without Redis, the worker went over the mail and the outbox within {duties.TotalSeconds:F1} s");
+
+        // Redis comes up: the worker subscribes to the nudges, and drains a request queued in it (no other worker uses it).
+        using var admin = await fixture.AdminAsync();
+        using var user = await fixture.NewUserAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        await redis.RunAsync();
+        await WaitlistTestApi.EventuallyAsync(
+            async () => (long)(await redis.CommandAsync("PUBSUB", "NUMSUB", "evently:work"))[1] > 0,
+            TimeSpan.FromSeconds(15), "the worker's subscription to the nudges");
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var (_, requestId, _) = await new BookingQueue(connection, TimeProvider.System)
+            .EnqueueAsync(new BookingCommand(user.User.Id, evt.Id, 1, null, null), "fingerprint", () => Task.FromResult<long?>(null));
+        await using var db = fixture.CreateDbContext();
+        var drained = await WaitlistTestApi.EventuallyAsync(async () => await db.BookingRequests.AnyAsync(r => r.Id == requestId),
+            TimeSpan.FromSeconds(10), "the queued request's answer");
+        output.WriteLine($"Once Redis was up, the worker answered a queued request in {drained.TotalMilliseconds:F0} ms");
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 1);
     }
 
     [Fact]

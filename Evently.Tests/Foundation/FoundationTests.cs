@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Evently.AppHost.Infrastructure;
 using Evently.Domain.Auth;
 using Microsoft.EntityFrameworkCore;
 
@@ -202,7 +203,8 @@ public sealed partial class ManifestTests
                 && r.Value.GetProperty("inputs").GetProperty("value").TryGetProperty("secret", out var secret) && secret.GetBoolean())
             .Select(r => r.Name)
             .ToHashSet();
-        Assert.Superset(new HashSet<string> { "admin-password", "jwt-signing-key", "mysql-password", "redis-password" }, secretParameters);
+        Assert.Superset(new HashSet<string> { "admin-password", "jwt-signing-key", "mysql-password", "mysql-root-password", "redis-password" },
+            secretParameters);
 
         // Every value that carries a secret is made of references, and each secret reference is to a secret parameter.
         var secretValues = resources
@@ -244,6 +246,44 @@ public sealed partial class ManifestTests
             Assert.DoesNotContain(env.Keys, key => key.Contains("KnownNetworks"));
         }
     }
+
+    [Fact]
+    public async Task Published_MySQL_gives_the_services_an_account_on_their_database_and_root_only_inside_its_container()
+    {
+        using var manifest = await PublishManifestAsync();
+        var resources = manifest.RootElement.GetProperty("resources");
+        var mysql = resources.GetProperty("mysql");
+        var env = EnvironmentOf(mysql);
+
+        Assert.Equal("Server={mysql.bindings.tcp.host};Port={mysql.bindings.tcp.port};User ID=evently;Password={mysql-password.value}",
+            mysql.GetProperty("connectionString").GetString());
+        // A new volume: the image makes the account, on the database, and root on localhost only.
+        Assert.Equal(("evently", "{mysql-password.value}", "evently"), (env["MYSQL_USER"], env["MYSQL_PASSWORD"], env["MYSQL_DATABASE"]));
+        Assert.Equal(("{mysql-root-password.value}", "localhost"), (env["MYSQL_ROOT_PASSWORD"], env["MYSQL_ROOT_HOST"]));
+        // A volume that exists: the start script brings it to the same rules (its SQL is tested in ContainersModeTests).
+        Assert.Equal("/bin/sh", mysql.GetProperty("entrypoint").GetString());
+        Assert.Equal(["-c", MySqlContainerResource.StartScript(["evently"])], mysql.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
+        // No service is given root's password.
+        Assert.DoesNotContain(resources.EnumerateObject().Where(r => r.Name != "mysql").SelectMany(r => Settings(r.Value)),
+            setting => setting.Value.Contains("mysql-root-password"));
+    }
+
+    [Fact]
+    public async Task Published_Redis_keeps_an_append_only_file_on_a_volume_and_a_memory_limit_that_evicts_only_what_expires()
+    {
+        using var manifest = await PublishManifestAsync();
+        var redis = manifest.RootElement.GetProperty("resources").GetProperty("redis");
+
+        var command = redis.GetProperty("args").EnumerateArray().Select(a => a.GetString()).Last()!;
+        Assert.StartsWith("redis-server --requirepass $REDIS_PASSWORD ", command);
+        Assert.Contains("--dir /data --appendonly yes --appendfsync everysec --maxmemory 256mb --maxmemory-policy volatile-lru", command);
+        var volume = redis.GetProperty("volumes").EnumerateArray().Single();
+        Assert.Equal(("evently-redis-data", "/data", false),
+            (volume.GetProperty("name").GetString(), volume.GetProperty("target").GetString(), volume.GetProperty("readOnly").GetBoolean()));
+    }
+
+    private static Dictionary<string, string> EnvironmentOf(JsonElement resource) =>
+        resource.GetProperty("env").EnumerateObject().ToDictionary(variable => variable.Name, variable => variable.Value.ToString());
 
     private static Dictionary<string, string> ApiEnvironment(JsonDocument manifest) =>
         manifest.RootElement.GetProperty("resources").GetProperty("api").GetProperty("env").EnumerateObject()

@@ -58,6 +58,50 @@ public sealed class LocalStackSecurityTests(EventlyAppFixture fixture)
         AssertNoFileContains(Path.Combine(fixture.DataDirectory, "redis"), password);
     }
 
+    [Fact]
+    public async Task The_mail_server_listens_on_loopback_only()
+    {
+        var smtp = await fixture.App.ResourceNotifications.WaitForResourceAsync(
+            "smtp", e => e.Snapshot.State?.Text == KnownResourceStates.Running);
+        var pid = Convert.ToInt32(Property(smtp, "executable.pid"));
+
+        var listening = ListeningAddresses(pid);
+
+        // SMTP, IMAP, POP3 and the web page.
+        Assert.True(listening.Count >= 4, $"listening on {string.Join(", ", listening)}");
+        Assert.All(listening, address => Assert.True(IPAddress.IsLoopback(address.Address), $"smtp4dev listens on {address}"));
+    }
+
+    // The TCP sockets a process listens on: its socket inodes, found in the kernel's tables of listening sockets.
+    private static List<IPEndPoint> ListeningAddresses(int pid)
+    {
+        var inodes = Directory.EnumerateFiles($"/proc/{pid}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .OfType<string>()
+            .Where(target => target.StartsWith("socket:["))
+            .Select(target => target["socket:[".Length..^1])
+            .ToHashSet();
+        return new[] { "/proc/net/tcp", "/proc/net/tcp6" }
+            .SelectMany(table => File.ReadLines(table).Skip(1))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields[3] == "0A" && inodes.Contains(fields[9])) // 0A: LISTEN
+            .Select(fields => KernelEndPoint(fields[1]))
+            .ToList();
+    }
+
+    // "0100007F:0019" is 127.0.0.1:25: the address as the kernel's 32-bit words in host (little-endian) order.
+    private static IPEndPoint KernelEndPoint(string text)
+    {
+        var (address, port) = (text.Split(':')[0], Convert.ToInt32(text.Split(':')[1], 16));
+        var bytes = Convert.FromHexString(address);
+        for (var word = 0; word < bytes.Length; word += 4)
+        {
+            Array.Reverse(bytes, word, 4);
+        }
+        var ip = new IPAddress(bytes);
+        return new IPEndPoint(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip, port);
+    }
+
     internal static void AssertNoFileContains(string directory, string secret)
     {
         var needle = Encoding.UTF8.GetBytes(secret);

@@ -20,8 +20,8 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly List<TcpClient> _open = [];
     private TaskCompletionSource _flowing = Flowing();
     private volatile bool _broken;
-    private volatile string? _marker;
-    private int _markerCount;
+    private volatile string[] _markers = [];
+    private System.Collections.Concurrent.ConcurrentDictionary<string, int> _markerCounts = new();
     private volatile string? _holdMarker;
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -71,14 +71,18 @@ public sealed class FaultProxy : IAsyncDisposable
         Volatile.Read(ref _flowing).TrySetResult();
     }
 
-    /// <summary>From now on, counts the packets sent to the server that contain <paramref name="marker"/>.</summary>
-    public void Count(string marker)
+    /// <summary>From now on, counts the packets sent to the server that contain each of <paramref name="markers"/>.</summary>
+    public void Count(params string[] markers)
     {
-        Interlocked.Exchange(ref _markerCount, 0);
-        _marker = marker;
+        _markers = [];
+        Volatile.Write(ref _markerCounts, new());
+        _markers = markers;
     }
 
-    public int Counted => Volatile.Read(ref _markerCount);
+    /// <summary>The packets that contained the (first) marker.</summary>
+    public int Counted => CountedOf(_markers.FirstOrDefault() ?? "");
+
+    public int CountedOf(string marker) => Volatile.Read(ref _markerCounts).GetValueOrDefault(marker);
 
     /// <summary>
     /// Hangs (see <see cref="Hang"/>) at the first packet to the server that contains <paramref name="marker"/>, before
@@ -156,9 +160,14 @@ public sealed class FaultProxy : IAsyncDisposable
                 _held.TrySetResult();
             }
             await Volatile.Read(ref _flowing).Task.WaitAsync(_stop.Token);
-            if (countMarker && _marker is { } marker && Encoding.UTF8.GetString(buffer, 0, read).Contains(marker, StringComparison.Ordinal))
+            if (countMarker && _markers is { Length: > 0 } markers)
             {
-                Interlocked.Increment(ref _markerCount);
+                var text = Encoding.UTF8.GetString(buffer, 0, read);
+                var counts = Volatile.Read(ref _markerCounts);
+                foreach (var marker in markers.Where(m => text.Contains(m, StringComparison.Ordinal)))
+                {
+                    counts.AddOrUpdate(marker, 1, (_, n) => n + 1);
+                }
             }
             await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
         }

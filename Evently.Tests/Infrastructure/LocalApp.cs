@@ -21,7 +21,9 @@ public sealed class LocalApp : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <param name="settings">More AppHost configuration, as <c>Key=Value</c>.</param>
-    public static async Task<LocalApp> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken, int replicas = 1)
+    /// <param name="configure">Changes to the app model before it is built (the soak keeps every mail smtp4dev receives).</param>
+    public static async Task<LocalApp> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken, int replicas = 1,
+        Action<IDistributedApplicationTestingBuilder>? configure = null)
     {
         string[] args =
         [
@@ -42,6 +44,7 @@ public sealed class LocalApp : IAsyncDisposable
             var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Evently_AppHost>(
                 [.. args, $"Evently:DataDir={dataDirectory}", $"ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL={telemetry.Endpoint}"],
                 cancellationToken);
+            configure?.Invoke(builder);
             app = await builder.BuildAsync(cancellationToken);
         }
         catch

@@ -5,26 +5,32 @@ namespace Evently.Tests.Infrastructure;
 
 /// <summary>
 /// A redis-server of a test's own, on a free port with its data in a temp dir, that the test can kill with
-/// SIGKILL and start again on the same data.
+/// SIGKILL and start again on the same data, or bring to answer errors (<see cref="CommandAsync"/>).
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("evently-redis-").FullName;
     private readonly int _port = ServiceProcess.FreePort();
-    private readonly string[] _persistence;
+    private readonly string[] _settings;
     private Process? _process;
 
-    private RedisServerProcess(string appendOnly, string appendFsync) =>
-        _persistence = ["--appendonly", appendOnly, "--appendfsync", appendFsync, "--save", ""];
+    private RedisServerProcess(string[] settings) => _settings = settings;
 
     public string ConnectionString => $"127.0.0.1:{_port}";
 
-    public static async Task<RedisServerProcess> StartAsync(string appendOnly, string appendFsync)
+    /// <summary>Where it keeps its files, and its working directory.</summary>
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("evently-redis-").FullName;
+
+    /// <param name="settings">More redis-server settings, such as the app's own (<c>--maxmemory-policy</c> ...).</param>
+    public static async Task<RedisServerProcess> StartAsync(string appendOnly, string appendFsync, params string[] settings)
     {
-        var server = new RedisServerProcess(appendOnly, appendFsync);
+        var server = Reserve(appendOnly, appendFsync, settings);
         await server.RunAsync();
         return server;
     }
+
+    /// <summary>A port and a data dir, with no server on them until <see cref="RunAsync"/>: Redis down from the start.</summary>
+    public static RedisServerProcess Reserve(string appendOnly, string appendFsync, params string[] settings) =>
+        new(["--appendonly", appendOnly, "--appendfsync", appendFsync, "--save", "", .. settings]);
 
     /// <summary>kill -9, then the same server on the same data, as after a crash.</summary>
     public async Task KillAndRestartAsync()
@@ -33,10 +39,32 @@ public sealed class RedisServerProcess : IAsyncDisposable
         await RunAsync();
     }
 
-    private async Task RunAsync()
+    /// <summary>Runs a command as an administrator (CONFIG SET, REPLICAOF, BGSAVE ...).</summary>
+    public async Task<RedisResult> CommandAsync(string command, params object[] args)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",allowAdmin=true");
+        return await connection.GetServers().Single().ExecuteAsync(command, args);
+    }
+
+    /// <summary>
+    /// Runs a command through redis-cli, which sends it alone: for a server that refuses a client's handshake (one
+    /// that cannot persist answers MISCONF even to PING).
+    /// </summary>
+    public async Task CliAsync(params string[] command)
+    {
+        using var cli = Process.Start(new ProcessStartInfo("redis-cli", ["-p", _port.ToString(), .. command]) { RedirectStandardOutput = true })!;
+        var output = await cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        if (cli.ExitCode != 0 || output.StartsWith("ERR") || output.StartsWith("MISCONF"))
+        {
+            throw new InvalidOperationException($"redis-cli {string.Join(' ', command)}: {output}");
+        }
+    }
+
+    public async Task RunAsync()
     {
         _process = Process.Start(new ProcessStartInfo("redis-server",
-            ["--port", _port.ToString(), "--bind", "127.0.0.1", "--dir", _directory, .. _persistence])
+            ["--port", _port.ToString(), "--bind", "127.0.0.1", "--dir", DataDirectory, .. _settings])
         {
             RedirectStandardOutput = true
         })!;
@@ -73,7 +101,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
         _process?.Dispose();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(DataDirectory, recursive: true);
         }
         catch (IOException)
         {

@@ -27,11 +27,16 @@ public sealed class ServiceProcess : IAsyncDisposable
         return caller with { Http = http };
     }
 
+    /// <summary>Whether the process has ended (it is not supposed to, unless killed).</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
     /// <param name="redis">Another Redis than the fixture's, if given.</param>
+    /// <param name="database">Another way to the fixture's database (through a <see cref="FaultProxy"/>, say), if given.</param>
     /// <param name="queueBatchSize">Queued requests answered per transaction, if not the default.</param>
     public static async Task<ServiceProcess> StartWorkerAsync(
-        EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null, int? queueBatchSize = null)
+        EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null, string? database = null,
+        int? queueBatchSize = null)
     {
         var settings = await SharedSettingsAsync(fixture,
             ("Evently__Waitlist__OfferSeconds", offerSeconds.ToString()),
@@ -41,6 +46,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             settings["Evently__Queue__BatchSize"] = batchSize.ToString();
         }
         settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
+        settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
         return await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", settings);
     }
 
@@ -54,7 +60,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// Another replica of the API: the fixture's signing key and limits, and its database and Redis unless a test
     /// routes them elsewhere (through a <see cref="FaultProxy"/>, say).
     /// </summary>
-    public static async Task<ServiceProcess> StartApiAsync(EventlyAppFixture fixture, string? database = null, string? redis = null)
+    /// <param name="more">More settings (environment variables), which win over the fixture's.</param>
+    public static async Task<ServiceProcess> StartApiAsync(
+        EventlyAppFixture fixture, string? database = null, string? redis = null, IReadOnlyDictionary<string, string>? more = null)
     {
         var settings = await SharedSettingsAsync(fixture,
             ("Evently__Jwt__SigningKey", EventlyAppFixture.SigningKey),
@@ -64,6 +72,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             ("Evently__Waitlist__OfferSeconds", EventlyAppFixture.OfferSeconds.ToString()));
         settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
         settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
+        foreach (var (key, value) in more ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
         return await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", settings);
     }
 

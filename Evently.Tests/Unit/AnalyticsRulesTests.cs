@@ -31,6 +31,23 @@ public sealed class DayRangeTests
         Assert.Equal([field], range.Error!.Errors!.Keys);
     }
 
+    [Theory]
+    [InlineData(null, "0001-01-01", "to")]
+    [InlineData(null, "0999-12-31", "to")]
+    [InlineData("0001-01-01", "0001-01-30", "from")]
+    [InlineData("0999-12-31", "1000-01-01", "from")]
+    public void Days_before_the_year_1000_are_a_field_error_never_an_overflow(string? from, string to, string field)
+    {
+        var range = DayRange.Resolve(from is null ? null : DateOnly.Parse(from), DateOnly.Parse(to), Today);
+
+        Assert.False(range.Succeeded);
+        Assert.Equal([field], range.Error!.Errors!.Keys);
+    }
+
+    [Fact]
+    public void The_default_range_stops_at_the_first_day() =>
+        Assert.Equal(new DayRange(DayRange.FirstDay, new DateOnly(1000, 1, 5)), DayRange.Resolve(null, new DateOnly(1000, 1, 5), Today).Value);
+
     [Fact]
     public void A_leap_year_is_the_widest_range() =>
         Assert.Equal(366, DayRange.Resolve(new DateOnly(2028, 1, 1), new DateOnly(2028, 12, 31), Today).Value!.Days);

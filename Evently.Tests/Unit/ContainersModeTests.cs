@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.Versioning;
 using System.Text.Json.Nodes;
@@ -23,6 +24,7 @@ public sealed class ContainersModeTests
 
     [Theory]
     [InlineData("mysql-password")]
+    [InlineData("mysql-root-password")]
     [InlineData("jwt-signing-key")]
     public async Task A_generated_secret_is_the_same_at_the_next_start(string parameter)
     {
@@ -53,8 +55,8 @@ public sealed class ContainersModeTests
         var removed = FreshStart.RemoveVolumes(app.Services.GetRequiredService<DistributedApplicationModel>().Resources,
             "podman", (command, arguments) => commands.Add($"{command} {string.Join(' ', arguments)}"));
 
-        Assert.Equal(["evently-mysql-data"], removed);
-        Assert.Equal(["podman volume rm -f evently-mysql-data"], commands);
+        Assert.Equal(["evently-mysql-data", "evently-redis-data"], removed);
+        Assert.Equal(["podman volume rm -f evently-mysql-data evently-redis-data"], commands);
     }
 
     [Fact, SupportedOSPlatform("linux")]
@@ -71,12 +73,88 @@ public sealed class ContainersModeTests
 
             await using var app = await BuildAsync([.. ContainersMode, $"ASPIRE_CONTAINER_RUNTIME={runtime}", FreshStart.Argument]);
 
-            Assert.Equal(["volume rm -f evently-mysql-data"], await File.ReadAllLinesAsync(calls));
+            Assert.Equal(["volume rm -f evently-mysql-data evently-redis-data"], await File.ReadAllLinesAsync(calls));
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task The_services_log_in_to_MySQL_as_the_apps_account_and_Redis_keeps_its_data_on_a_volume()
+    {
+        await using var app = await BuildAsync(ContainersMode);
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+
+        var mysql = model.Resources.OfType<MySqlContainerResource>().Single();
+        Assert.Contains($"User ID={MySqlServerResource.UserName};Password={{{mysql.Password.Name}.value}}", mysql.ConnectionStringExpression.ValueExpression);
+        Assert.Equal(["evently"], mysql.Databases);
+        var redis = model.Resources.OfType<RedisResource>().Single();
+        Assert.Contains(redis.Annotations.OfType<ContainerMountAnnotation>(),
+            mount => (mount.Source, mount.Target, mount.Type) == ("evently-redis-data", "/data", ContainerMountType.Volume));
+    }
+
+    [Theory, SupportedOSPlatform("linux")]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_MySQL_container_brings_an_existing_volume_to_the_apps_accounts_with_the_passwords_quoted_for_SQL(bool existingVolume)
+    {
+        // The start script, run by sh against a stand-in for the image's entrypoint that shows what it was given.
+        var dir = Directory.CreateTempSubdirectory("evently-mysql-start").FullName;
+        try
+        {
+            var dataDir = Directory.CreateDirectory(Path.Combine(dir, "data")).FullName;
+            if (existingVolume)
+            {
+                Directory.CreateDirectory(Path.Combine(dataDir, "mysql"));
+            }
+            var bin = Directory.CreateDirectory(Path.Combine(dir, "bin")).FullName;
+            Executable(Path.Combine(bin, "docker-entrypoint.sh"),
+                "#!/bin/sh\necho \"$*\"\nfor a; do case \"$a\" in --init-file=*) cat \"${a#--init-file=}\";; esac; done\n");
+            Executable(Path.Combine(bin, "chown"), "#!/bin/sh\n");
+            var script = MySqlContainerResource.StartScript(["evently"])
+                .Replace(MySqlContainerResource.DataDirectory, dataDir)
+                .Replace("/tmp/evently-accounts.sql", Path.Combine(dir, "accounts.sql"));
+            var start = new ProcessStartInfo("sh", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}";
+            start.Environment["MYSQL_ROOT_PASSWORD"] = "r'oo\\t";
+            start.Environment["MYSQL_PASSWORD"] = "a$b\"c`d'e";
+
+            using var sh = Process.Start(start)!;
+            var output = (await sh.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            await sh.WaitForExitAsync();
+
+            Assert.True(sh.ExitCode == 0, await sh.StandardError.ReadToEndAsync());
+            if (!existingVolume)
+            {
+                // The image makes the accounts from its environment; the server cannot run account statements then.
+                Assert.Equal(["mysqld"], output);
+                return;
+            }
+            Assert.Equal(
+            [
+                $"mysqld --init-file={Path.Combine(dir, "accounts.sql")}",
+                "DROP USER IF EXISTS 'root'@'%';",
+                "ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED BY 'r''oo\\\\t';",
+                "CREATE USER IF NOT EXISTS 'evently'@'%' IDENTIFIED BY 'a$b\"c`d''e';",
+                "ALTER USER 'evently'@'%' IDENTIFIED BY 'a$b\"c`d''e';",
+                "REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'evently'@'%';",
+                "GRANT ALL PRIVILEGES ON `evently`.* TO 'evently'@'%';"
+            ], output);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "accounts.sql")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static void Executable(string path, string text)
+    {
+        File.WriteAllText(path, text);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private static async Task<string?> ResolveAsync(string parameter)

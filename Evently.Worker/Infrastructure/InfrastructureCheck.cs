@@ -3,8 +3,9 @@ using StackExchange.Redis;
 
 namespace Evently.Worker.Infrastructure;
 
-// Confirms at start-up that the worker reaches MySQL and Redis, so a misconfigured deployment
-// shows up in the dashboard at once rather than at the first queued booking.
+// Says at start-up whether the worker reaches MySQL and Redis, so a misconfigured deployment shows up in the
+// dashboard at once rather than at the first queued booking. Neither is required to start: offers, expiries and
+// mail need only the database and wait for it, and only the booking queue's drain waits for Redis.
 public sealed class InfrastructureCheck(
     IServiceScopeFactory scopeFactory,
     IConnectionMultiplexer redis,
@@ -16,8 +17,16 @@ public sealed class InfrastructureCheck(
         var db = scope.ServiceProvider.GetRequiredService<EventlyDbContext>();
 
         var databaseReachable = await db.Database.CanConnectAsync(stoppingToken);
-        var redisLatency = await redis.GetDatabase().PingAsync();
-        logger.LogInformation("Worker started: database reachable {DatabaseReachable}, Redis ping {RedisLatency} ms",
-            databaseReachable, redisLatency.TotalMilliseconds);
+        try
+        {
+            var redisLatency = await redis.GetDatabase().PingAsync();
+            logger.LogInformation("Worker started: database reachable {DatabaseReachable}, Redis ping {RedisLatency} ms",
+                databaseReachable, redisLatency.TotalMilliseconds);
+        }
+        catch (Exception ex) when (redis.MarkOutage(ex))
+        {
+            logger.LogWarning(ex, "Worker started: database reachable {DatabaseReachable}, Redis unavailable; offers, expiries and " +
+                "mail go on, the booking queue is drained once Redis is back", databaseReachable);
+        }
     }
 }

@@ -18,23 +18,49 @@ public sealed class WorkSignal
         Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }
 
-/// <summary>Subscribes the signal to the API's nudges; StackExchange.Redis renews the subscription after a reconnect.</summary>
+/// <summary>
+/// Subscribes the signal to the API's nudges; StackExchange.Redis renews the subscription after a reconnect, and a
+/// reconnect wakes the loops too, so that the booking queue's drain resumes at once when Redis is back.
+/// </summary>
 public sealed class WorkSubscription(IConnectionMultiplexer redis, WorkSignal signal, ILogger<WorkSubscription> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        redis.ConnectionRestored += (_, _) => signal.Wake();
+        var subscriber = redis.GetSubscriber();
+        var channel = RedisChannel.Literal(WorkChannel.Name);
+        Action<RedisChannel, RedisValue> nudged = (_, _) => signal.Wake();
+        var warned = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(WorkChannel.Name), (_, _) => signal.Wake());
+                await subscriber.SubscribeAsync(channel, nudged);
                 return;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (redis.MarkOutage(ex))
             {
-                logger.LogWarning(ex, "Could not subscribe to the API's nudges yet; the loops poll meanwhile");
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+                if (!warned)
+                {
+                    logger.LogWarning(ex, "Could not subscribe to the API's nudges yet; the loops poll meanwhile");
+                    warned = true;
+                }
+                await ForgetAsync(subscriber, channel, nudged);
+                await Task.Delay(RedisConnection.SkipAfterOutage, stoppingToken);
             }
+        }
+    }
+
+    // A failed attempt keeps its handler: take it off, so that the next one does not make it two.
+    private async Task ForgetAsync(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> handler)
+    {
+        try
+        {
+            await subscriber.UnsubscribeAsync(channel, handler, CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (redis.MarkOutage(ex))
+        {
+            // Off this process's list all the same.
         }
     }
 }

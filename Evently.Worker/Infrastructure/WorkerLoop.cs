@@ -1,9 +1,13 @@
+using Evently.Domain.Infrastructure;
+
 namespace Evently.Worker.Infrastructure;
 
 /// <summary>
 /// One duty of the worker as a tiny loop: do a pass (in its own DI scope), then sleep until the pass's
 /// next due time, a wake-up from <see cref="WorkSignal"/>, or the loop's longest sleep, whichever is first.
 /// A failing pass (database or mail server down) is logged and retried with backoff; the host keeps running.
+/// A pass that failed because Redis cannot serve (<see cref="RedisConnection.IsOutage(Exception)"/>) is tried
+/// again every second instead, warning once, so that what waits for Redis resumes as soon as it is back.
 /// </summary>
 public abstract class WorkerLoop(IServiceScopeFactory scopes, WorkSignal signal, ILogger logger) : BackgroundService
 {
@@ -40,6 +44,7 @@ public abstract class WorkerLoop(IServiceScopeFactory scopes, WorkSignal signal,
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
+        var redisOutage = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             var woken = signal.Next;
@@ -49,6 +54,16 @@ public abstract class WorkerLoop(IServiceScopeFactory scopes, WorkSignal signal,
                 await using var scope = scopes.CreateAsyncScope();
                 sleep = await RunPassAsync(scope.ServiceProvider, stoppingToken);
                 failures = 0;
+                redisOutage = false;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && RedisConnection.IsOutage(ex))
+            {
+                if (!redisOutage)
+                {
+                    logger.LogWarning(ex, "{Loop} waits for Redis; trying again every {Sleep}", GetType().Name, RedisConnection.SkipAfterOutage);
+                }
+                redisOutage = true;
+                sleep = RedisConnection.SkipAfterOutage;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

@@ -22,10 +22,17 @@ public sealed class MailSender(
 {
     public static readonly ActivitySource ActivitySource = new("Evently.Notifications");
     private static readonly TimeSpan ServerDownRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(10);
+
+    // Mails the server took whose record the database refused (it was down): recorded before anything else is
+    // taken, so that their lease running out never sends them again. At most one batch, as no batch is taken
+    // while any wait here.
+    private readonly List<long> _sentUnrecorded = [];
 
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var queue = services.GetRequiredService<MailQueue>();
+        await RecordSentAsync(queue, cancellationToken);
         List<PendingMail> due;
         while ((due = await queue.TakeDueAsync(20, cancellationToken)).Count > 0)
         {
@@ -40,24 +47,33 @@ public sealed class MailSender(
     }
 
     /// <returns>false when the mail server could not be reached: the rest of the batch waits for it.</returns>
-    private async Task<bool> SendAsync(MailQueue queue, List<PendingMail> batch, CancellationToken ct)
+    /// <remarks>
+    /// One attempt per mail: each mail is recorded (sent, refused or deferred) as soon as its outcome is known, so a
+    /// failure later in the batch never sends it again; whatever the batch left unrecorded waits for its lease.
+    /// </remarks>
+    internal async Task<bool> SendAsync(MailQueue queue, List<PendingMail> batch, CancellationToken ct)
     {
-        using var client = new SmtpClient();
+        await RecordSentAsync(queue, ct);
+        if (batch.Count == 0)
+        {
+            return true;
+        }
+        // A server that stops answering counts as lost after this, rather than MailKit's two minutes.
+        using var client = new SmtpClient { Timeout = (int)ServerTimeout.TotalMilliseconds };
         try
         {
             var server = new Uri(configuration.GetConnectionString("smtp")
                 ?? throw new InvalidOperationException("ConnectionStrings:smtp is not configured."));
             await client.ConnectAsync(server.Host, server.Port, SecureSocketOptions.Auto, ct);
         }
-        catch (Exception ex) when (IsUnreachable(ex))
+        catch (Exception ex) when (IsUnreachable(ex) || ex is SmtpCommandException)
         {
-            logger.LogWarning(ex, "The mail server is unreachable; {Count} mails wait for it", batch.Count);
-            await DeferAllAsync(queue, batch, ct);
+            // Unreachable, or up but not taking mail (421 at the greeting): no mail was tried, none counts an attempt.
+            logger.LogWarning(ex, "The mail server is unavailable; {Count} mails wait for it", batch.Count);
+            await queue.DeferAsync(batch.Select(m => m.NotificationId).ToList(), ServerDownRetry, ct);
             return false;
         }
 
-        // Recorded once per batch: one write instead of one per mail.
-        var sent = new List<long>();
         for (var i = 0; i < batch.Count; i++)
         {
             var mail = batch[i];
@@ -68,11 +84,16 @@ public sealed class MailSender(
             try
             {
                 await client.SendAsync(Compose(mail), ct);
-                sent.Add(mail.NotificationId);
-                metrics.Sent();
             }
-            catch (SmtpCommandException ex)
+            catch (Exception ex) when (IsUnreachable(ex))
             {
+                logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
+                await queue.DeferAsync(batch[i..].Select(m => m.NotificationId).ToList(), ServerDownRetry, ct);
+                return false;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Refused by the server (or a mail it could never take): retried with backoff, given up after five.
                 var failed = await queue.MarkRefusedAsync(mail, ct);
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 logger.LogWarning(ex, "The mail server refused notification {Id} (attempt {Attempt}{Final})",
@@ -81,18 +102,43 @@ public sealed class MailSender(
                 {
                     metrics.Failed();
                 }
+                continue;
             }
-            catch (Exception ex) when (IsUnreachable(ex))
+            // Recorded at once, whatever happens next: this mail is never sent twice by one worker. With the database
+            // down, it is remembered instead, and so is the rest of the batch's without asking the database again.
+            metrics.Sent();
+            if (_sentUnrecorded.Count == 0)
             {
-                logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
-                await queue.MarkSentAsync(sent, CancellationToken.None);
-                await DeferAllAsync(queue, batch[i..], ct);
-                return false;
+                try
+                {
+                    await queue.MarkSentAsync(mail.NotificationId, CancellationToken.None);
+                    continue;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Could not record notification {Id} as mailed; recording it once the database answers", mail.NotificationId);
+                }
             }
+            _sentUnrecorded.Add(mail.NotificationId);
         }
-        await queue.MarkSentAsync(sent, CancellationToken.None);
-        await client.DisconnectAsync(quit: true, ct);
+        try
+        {
+            await client.DisconnectAsync(quit: true, ct);
+        }
+        catch (Exception ex) when (IsUnreachable(ex))
+        {
+            // Every mail is recorded already.
+        }
         return true;
+    }
+
+    private async Task RecordSentAsync(MailQueue queue, CancellationToken ct)
+    {
+        if (_sentUnrecorded.Count > 0)
+        {
+            await queue.MarkSentAsync(_sentUnrecorded, ct);
+            _sentUnrecorded.Clear();
+        }
     }
 
     // A stable Message-Id: should a crash between sending and marking sent make the mail go out again,
@@ -118,9 +164,6 @@ public sealed class MailSender(
         message.To.Add(new MailboxAddress(mail.Name, mail.To));
         return message;
     }
-
-    private static Task DeferAllAsync(MailQueue queue, IEnumerable<PendingMail> mails, CancellationToken ct) =>
-        Task.WhenAll(mails.Select(m => queue.DeferAsync(m.NotificationId, ServerDownRetry, ct)));
 
     private static bool IsUnreachable(Exception ex) =>
         ex is SocketException or IOException or TimeoutException or ServiceNotConnectedException or SmtpProtocolException;
