@@ -36,6 +36,8 @@ public static class Extensions
         builder.Services.AddScoped<NotificationService>();
         builder.Services.AddSingleton<WorkerNudge>();
         builder.Services.AddSingleton<BookingQueue>();
+        builder.Services.AddSingleton<Evently.ApiService.Bookings.QueueWatch>();
+        builder.Services.AddScoped<QueueReports>();
         builder.Services.AddScoped<AnalyticsService>();
         builder.Services.AddSingleton<AnalyticsCache>();
 

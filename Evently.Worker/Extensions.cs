@@ -28,6 +28,7 @@ public static class Extensions
         builder.Services.AddScoped<QueuedBookings>();
         builder.Services.AddSingleton<BookingMetrics>();
         builder.Services.AddSingleton<QueueReader>();
+        builder.Services.AddSingleton<QueueOpening>();
         builder.Services.AddSingleton<QueueMetrics>();
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section);
 

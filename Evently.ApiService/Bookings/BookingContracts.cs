@@ -66,8 +66,13 @@ public sealed record BookingRequestResponse(
     long RequestId, long EventId, int Quantity, BookingRequestStatus Status,
     [property: Description("While queued: how many requests of the event are ahead of this one.")] long? Position,
     [property: Description("Once confirmed: the booking made.")] long? BookingId,
-    [property: Description("Once rejected: sold-out, event-cancelled, event-started, seat-taken, or idempotency-key-reused (the key was used for another request while this one was queued).")] string? Reason)
+    [property: Description("Once rejected: sold-out, event-cancelled, event-started, seat-taken, or idempotency-key-reused (the key was used for another request while this one was queued).")] string? Reason,
+    [property: Description("While queued with a position: about how many seconds until the answer, at the drain rate measured so far " +
+        "(an estimate, not a promise; absent until the rate is known).")] int? EstimatedWaitSeconds = null,
+    [property: Description("While in the pre-queue (before the sale opens): when it opens. At the opening the pre-queue is shuffled " +
+        "into a random order, ahead of everyone who comes later; then the request gets its position.")] DateTime? OpensAt = null)
 {
     public static BookingRequestResponse From(QueuedRequestState state) => new(
-        state.RequestId, state.EventId, state.Quantity, state.Status, state.Position, state.BookingId, state.Reason);
+        state.RequestId, state.EventId, state.Quantity, state.Status, state.Position, state.BookingId, state.Reason,
+        state.EstimatedWaitSeconds, state.OpensAt);
 }

@@ -43,7 +43,10 @@ public static class BookingsApi
         api.MapGet("/requests/{requestId:long}", GetBookingRequest)
             .WithName("GetBookingRequest")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("A queued booking request of the caller: queued (with position), confirmed or rejected");
+            .WithSummary("A queued booking request of the caller: queued (with position), confirmed or rejected")
+            .WithDescription("While queued: position (how many are ahead) and estimatedWaitSeconds, or, in the pre-queue before the " +
+                "sale opens, opensAt. GET /api/bookings/requests/{requestId}/events pushes the same as it changes.");
+        api.MapRequestEvents();
 
         api.MapGet("/", ListBookings)
             .WithName("ListBookings")
@@ -78,7 +81,8 @@ public static class BookingsApi
     {
         var command = new BookingCommand(user.UserId(), request.EventId ?? 0, request.Quantity, request.SeatIds, idempotencyKey);
         Result<BookingOutcome> result;
-        if (command.EventId > 0 && await services.Reads.FactsAsync(command.EventId, cancellationToken) is { HighDemand: true } facts)
+        var facts = command.EventId > 0 ? await services.Reads.FactsAsync(command.EventId, cancellationToken) : null;
+        if (facts is { HighDemand: true })
         {
             // The high-demand path: no database write; the worker books it (or not) and answers exactly once.
             try
@@ -94,7 +98,7 @@ public static class BookingsApi
         }
         else
         {
-            result = await services.Book.HandleAsync(command, cancellationToken);
+            result = await services.Book.HandleAsync(command, facts, cancellationToken);
         }
 
         if (!result.Succeeded)
@@ -110,9 +114,14 @@ public static class BookingsApi
     }
 
     public static async Task<Results<Ok<BookingRequestResponse>, ProblemHttpResult>> GetBookingRequest(
-        long requestId, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
+        long requestId, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken) =>
+        await ReadRequestAsync(requestId, user.UserId(), services, cancellationToken) is { } state
+            ? TypedResults.Ok(BookingRequestResponse.From(state))
+            : Problems.From(BookingErrors.RequestNotFound);
+
+    /// <summary>The caller's request as Redis knows it, else as the database answered it; null for another user's or none.</summary>
+    internal static async Task<QueuedRequestState?> ReadRequestAsync(long requestId, long userId, BookingServices services, CancellationToken cancellationToken)
     {
-        var userId = user.UserId();
         QueuedRequestState? state = null;
         try
         {
@@ -124,12 +133,12 @@ public static class BookingsApi
         }
         if (state is not null)
         {
-            return state.UserId == userId ? TypedResults.Ok(BookingRequestResponse.From(state)) : Problems.From(BookingErrors.RequestNotFound);
+            return state.UserId == userId ? state : null;
         }
 
         var answered = await services.Db.BookingRequests.AsNoTracking()
             .SingleOrDefaultAsync(r => r.Id == requestId && r.UserId == userId, cancellationToken);
-        return answered is null ? Problems.From(BookingErrors.RequestNotFound) : TypedResults.Ok(BookingRequestResponse.From(QueuedRequestState.From(answered)));
+        return answered is null ? null : QueuedRequestState.From(answered);
     }
 
     public static async Task<Results<Ok<PageResult<BookingResponse>>, ValidationProblem>> ListBookings(

@@ -54,6 +54,11 @@ internal static class EventValidation
             Add("endsAt", "endsAt must be after startsAt.");
         }
 
+        if (request.SalesStartAt is { } salesStartAt && request.StartsAt is { } starts && salesStartAt >= starts)
+        {
+            Add("salesStartAt", "salesStartAt must be before startsAt.");
+        }
+
         if (request.Capacity is not >= 1)
         {
             Add("capacity", "capacity must be at least 1.");
@@ -114,5 +119,6 @@ internal static class EventValidation
         request.EndsAt!.Value.UtcDateTime,
         request.Capacity!.Value,
         request.HighDemand ?? false,
-        request.Seating?.Sections?.Select(s => new SeatSection(s!.Name!.Trim(), s.Rows, s.SeatsPerRow)).ToList());
+        request.Seating?.Sections?.Select(s => new SeatSection(s!.Name!.Trim(), s.Rows, s.SeatsPerRow)).ToList(),
+        request.SalesStartAt?.UtcDateTime);
 }

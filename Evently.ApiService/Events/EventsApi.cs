@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Bookings;
 using Evently.ApiService.Infrastructure;
+using Evently.Domain.Bookings;
 using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Idempotency;
@@ -56,6 +57,14 @@ public static class EventsApi
             .WithDescription("409 when capacity would fall below the tickets booked, or the seat layout would change once seats are booked. " +
                 "When the time or venue changes, every holder of a booking gets an 'event-changed' notification, shortly after the answer " +
                 "(the worker sends them in batches).");
+
+        admin.MapGet("/{id:long}/queue", GetQueue)
+            .WithName("GetEventQueue")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("The on-sale's live figures (admin)")
+            .WithDescription("For a highDemand event: requests in the pre-queue (before the opening) and in the queue, requests " +
+                "answered, confirmed and rejected, the measured drain rate (answers per second) and how long the oldest unanswered " +
+                "request has waited. Read afresh on every call (the admin page polls it during a sale).");
 
         admin.MapDelete("/{id:long}", CancelEvent)
             .WithName("CancelEvent")
@@ -139,6 +148,12 @@ public static class EventsApi
         await services.Nudge.WakeAsync();
         return TypedResults.Ok(EventDetails.From(result.Value!));
     }
+
+    public static async Task<Results<Ok<EventQueueResponse>, ProblemHttpResult>> GetQueue(
+        long id, EventReads reads, QueueReports reports, CancellationToken cancellationToken) =>
+        await reads.FactsAsync(id, cancellationToken) is null
+            ? Problems.From(EventErrors.NotFound)
+            : TypedResults.Ok(EventQueueResponse.From(await reports.ReadAsync(id, cancellationToken)));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> CancelEvent(
         long id, [AsParameters] EventServices services, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ public static class Problems
         {
             ["code"] = error.Code,
             ["errors"] = error.Errors
-        }.Where(e => e.Value is not null).ToDictionary());
+        }.Concat(error.Extensions?.Select(e => KeyValuePair.Create(e.Key, (object?)e.Value)) ?? []).Where(e => e.Value is not null).ToDictionary());
 
     /// <summary>503 (with Retry-After, see AddApplicationServices): a dependency is down and nothing was done.</summary>
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(

@@ -20,7 +20,11 @@ public sealed class BookTickets(
     EventlyDbContext db, TimeProvider timeProvider, BookingReads reads, BookingReplay replay, IdempotencyLedger ledger,
     BookingMetrics metrics, TicketBatches? batches = null)
 {
-    public async Task<Result<BookingOutcome>> HandleAsync(BookingCommand command, CancellationToken cancellationToken)
+    public Task<Result<BookingOutcome>> HandleAsync(BookingCommand command, CancellationToken cancellationToken) =>
+        HandleAsync(command, null, cancellationToken);
+
+    /// <param name="facts">The event's cached facts, when the caller has them: a booking before the sale opens is refused without a write.</param>
+    public async Task<Result<BookingOutcome>> HandleAsync(BookingCommand command, EventFacts? facts, CancellationToken cancellationToken)
     {
         if (BookingRules.Validate(command) is { } invalid)
         {
@@ -31,6 +35,10 @@ public sealed class BookTickets(
         {
             return repeat;
         }
+        if (facts is not null && BookingRules.CheckOnSale(facts, timeProvider.UtcNow()) is { } notYet)
+        {
+            return await RefuseAsync(command, fingerprint, notYet, cancellationToken);
+        }
 
         // Tickets without seats need no read first: the conditional write checks the event itself, and its
         // reasons are read only when it refuses. Chosen seats are checked against the event beforehand.
@@ -39,8 +47,8 @@ public sealed class BookTickets(
         {
             var evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == command.EventId, cancellationToken);
             seats = await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken);
-            var facts = evt is null ? null : EventFacts.Of(evt, seats);
-            if (BookingRules.CheckEvent(facts, command, timeProvider.UtcNow()) is { } refused)
+            var read = evt is null ? null : EventFacts.Of(evt, seats);
+            if ((BookingRules.CheckEvent(read, command, timeProvider.UtcNow()) ?? BookingRules.CheckOnSale(read!, timeProvider.UtcNow())) is { } refused)
             {
                 return await RefuseAsync(command, fingerprint, refused, cancellationToken);
             }

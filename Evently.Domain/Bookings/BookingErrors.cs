@@ -22,6 +22,10 @@ public static class BookingErrors
     public static readonly DomainError EventStarted =
         new(ErrorKind.Unprocessable, "event-started", "The event has already started.");
 
+    public static DomainError NotOnSale(DateTime salesStartAt) => new(ErrorKind.Conflict, "not-on-sale",
+        $"Bookings for this event open at {salesStartAt:yyyy-MM-ddTHH:mm:ss.FFFFFFF}Z.",
+        Extensions: new Dictionary<string, object> { ["salesStartAt"] = salesStartAt });
+
     public static readonly DomainError IdempotencyKeyReused = Idempotency.IdempotencyErrors.KeyReused;
 
     public static readonly DomainError NotConfirmed =

@@ -15,9 +15,13 @@ public sealed record QueuedRequest(
     public BookingCommand Command => new(UserId, EventId, SeatIds is null ? Quantity : null, SeatIds, IdempotencyKey);
 }
 
-/// <summary>What the API answers about a request: queued (with how many are ahead), confirmed or rejected.</summary>
+/// <summary>
+/// What the API answers about a request: queued (with how many are ahead and, once the drain rate is measured, about how
+/// long that takes; or, before the opening, when the sale opens), confirmed or rejected.
+/// </summary>
 public sealed record QueuedRequestState(
-    long RequestId, long EventId, long UserId, int Quantity, BookingRequestStatus Status, long? Position, long? BookingId, string? Reason)
+    long RequestId, long EventId, long UserId, int Quantity, BookingRequestStatus Status, long? Position, long? BookingId, string? Reason,
+    int? EstimatedWaitSeconds = null, DateTime? OpensAt = null, long? Sequence = null)
 {
     public static QueuedRequestState From(BookingRequest answered) => new(answered.Id, answered.EventId, answered.UserId,
         answered.Quantity, answered.Status, null, answered.BookingId, answered.Reason);
@@ -48,10 +52,15 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
     // requests a worker had taken before the loss may still commit, and theirs are above that highest.
     private const long RequestIdGap = 1 << 16;
 
-    // KEYS: stream, seq, ids, user tickets, the Idempotency-Key (the stream again when there is none), answered.
-    // ARGV: user, quantity, seats, fingerprint, queued at, traceparent, cap, key, id floor (-1: unknown), first id, prefix.
-    // Returns {outcome, request id, position, first in the stream}: 0 queued, 1 replayed, 2 key reused, 3 too many,
-    // 4 the id counter is gone (Redis lost it, or the event is new): ask again with the floor from the database.
+    // KEYS: stream, seq, ids, user tickets, the Idempotency-Key (the stream again when there is none), answered, opens,
+    // opened, pre-queue, pre-queue arrivals, late.
+    // ARGV: user, quantity, seats, fingerprint, queued at, traceparent, cap, key, id floor (-1: unknown), first id, prefix,
+    // opening time (ms since the epoch; empty: on sale now).
+    // Returns {outcome, request id, position (-1: not placed yet), first of a burst}: 0 queued, 1 replayed, 2 key reused,
+    // 3 too many, 4 the id counter is gone (Redis lost it, or the event is new): ask again with the floor from the database.
+    // Routed by Redis's clock, the one every replica shares: before the opening into the pre-queue (one request per
+    // account), after it but before the worker shuffled the pre-queue into the stream onto the late list (behind the
+    // pre-queue, first come, first served), else onto the stream.
     private static readonly RedisScript EnqueueScript = new("""
         local keyed = ARGV[8] ~= ''
         if keyed then
@@ -63,6 +72,16 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             return {2, id, 0, 0}
           end
         end
+        if ARGV[12] ~= '' then redis.call('SET', KEYS[7], ARGV[12]) else redis.call('DEL', KEYS[7]) end
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local opened = redis.call('EXISTS', KEYS[8]) == 1
+        local early = ARGV[12] ~= '' and now < tonumber(ARGV[12]) and not opened
+        local late = not early and not opened and redis.call('EXISTS', KEYS[10]) == 1
+        if early then
+          local first = redis.call('HGET', KEYS[9], ARGV[1])
+          if first then return {1, first, 0, 0} end
+        end
         if redis.call('EXISTS', KEYS[3]) == 0 then
           if ARGV[9] == '-1' then return {4, '0', 0, 0} end
           redis.call('SET', KEYS[3], ARGV[9])
@@ -73,24 +92,40 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
           return {3, '0', 0, 0}
         end
         local id = string.format('%.0f', tonumber(ARGV[10]) + redis.call('INCR', KEYS[3]))
+        redis.call('PERSIST', KEYS[3])
+        local request = ARGV[11] .. 'request:' .. id
+        if keyed then redis.call('SET', KEYS[5], id .. '|' .. ARGV[4]) end
+        if early or late then
+          -- No place yet: the request keeps what its stream entry will carry until the worker places it.
+          redis.call('HSET', request, 'user', ARGV[1], 'qty', ARGV[2], 'status', 'queued', 'seats', ARGV[3], 'at', ARGV[5],
+            'tp', ARGV[6], 'key', ARGV[8])
+          if early then
+            redis.call('HSET', KEYS[9], ARGV[1], id)
+            return {0, id, -1, redis.call('RPUSH', KEYS[10], id) == 1 and 1 or 0}
+          end
+          redis.call('RPUSH', KEYS[11], id)
+          return {0, id, -1, 0}
+        end
         local seq = redis.call('INCR', KEYS[2])
         redis.call('PERSIST', KEYS[1])
         redis.call('PERSIST', KEYS[2])
-        redis.call('PERSIST', KEYS[3])
         redis.call('PERSIST', KEYS[6])
         redis.call('XADD', KEYS[1], '*', 'id', id, 'user', ARGV[1], 'qty', ARGV[2], 'seats', ARGV[3], 'seq', seq,
           'at', ARGV[5], 'tp', ARGV[6], 'key', ARGV[8])
-        redis.call('HSET', ARGV[11] .. 'request:' .. id, 'user', ARGV[1], 'qty', ARGV[2], 'status', 'queued', 'seq', seq)
-        if keyed then redis.call('SET', KEYS[5], id .. '|' .. ARGV[4]) end
+        redis.call('HSET', request, 'user', ARGV[1], 'qty', ARGV[2], 'status', 'queued', 'seq', seq)
         local answered = tonumber(redis.call('GET', KEYS[6]) or '0')
         return {0, id, math.max(0, seq - answered - 1), redis.call('XLEN', KEYS[1]) == 1 and 1 or 0}
         """);
 
     /// <summary>Accepts a request: a promise, once this returns, that the worker will answer it exactly once.</summary>
     /// <param name="idFloor">Asked only when Redis has no id counter for the event: the highest request id the database answered for it, if any.</param>
-    /// <returns>The outcome, the request's id (the first request's, for a replayed key) and, when queued, how many are ahead.</returns>
-    public async Task<(EnqueueOutcome Outcome, long RequestId, long Position)> EnqueueAsync(
-        BookingCommand command, string fingerprint, Func<Task<long?>> idFloor)
+    /// <param name="salesStartAt">When the event's sale opens (its facts): before it the request joins the pre-queue.</param>
+    /// <returns>
+    /// The outcome, the request's id (the first request's, for a replayed key or a second request before the opening)
+    /// and, when placed in the stream, how many are ahead (null while it waits for the opening).
+    /// </returns>
+    public async Task<(EnqueueOutcome Outcome, long RequestId, long? Position)> EnqueueAsync(
+        BookingCommand command, string fingerprint, Func<Task<long?>> idFloor, DateTime? salesStartAt = null)
     {
         var eventId = command.EventId;
         var db = redis.GetDatabase();
@@ -98,13 +133,15 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         [
             QueueKeys.Stream(eventId), QueueKeys.Sequence(eventId), QueueKeys.RequestIds(eventId), QueueKeys.UserTickets(eventId, command.UserId),
             command.IdempotencyKey is { } key ? QueueKeys.IdempotencyKey(eventId, command.UserId, key) : QueueKeys.Stream(eventId),
-            QueueKeys.Answered(eventId)
+            QueueKeys.Answered(eventId), QueueKeys.Opens(eventId), QueueKeys.Opened(eventId), QueueKeys.PreQueue(eventId),
+            QueueKeys.PreQueueArrivals(eventId), QueueKeys.Late(eventId)
         ];
         RedisValue[] args =
         [
             command.UserId, BookingRules.Tickets(command), command.SeatIds is { } ids ? string.Join(',', ids) : "", fingerprint,
             timeProvider.UtcNow().Ticks, Activity.Current?.Id ?? "", MaxQueuedTicketsPerUser, command.IdempotencyKey ?? "", -1,
-            QueueKeys.FirstRequestId(eventId), QueueKeys.Prefix(eventId)
+            QueueKeys.FirstRequestId(eventId), QueueKeys.Prefix(eventId),
+            salesStartAt is { } opens ? new DateTimeOffset(opens, TimeSpan.Zero).ToUnixTimeMilliseconds() : ""
         ];
         // The event is watched before the script runs (sent together: Redis runs them in order), so a request the
         // script queued is drained even if its reply is lost and the repeat only replays it.
@@ -126,29 +163,40 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             await db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
             await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel.Name), "queue", CommandFlags.FireAndForget);
         }
-        return (outcome, long.Parse((string)result[1]!, CultureInfo.InvariantCulture), (long)result[2]);
+        return (outcome, long.Parse((string)result[1]!, CultureInfo.InvariantCulture), (long)result[2] is >= 0 and var position ? position : null);
     }
 
     /// <summary>The request's state as Redis knows it, or null when Redis does not (the database may).</summary>
     public async Task<QueuedRequestState?> GetAsync(long requestId)
     {
         var db = redis.GetDatabase();
-        var fields = (await db.HashGetAllAsync(QueueKeys.Request(requestId))).ToDictionary(f => f.Name.ToString(), f => f.Value);
-        if (fields.Count == 0)
-        {
-            return null;
-        }
         var eventId = QueueKeys.EventOf(requestId);
+        // One round trip: the request, and the event's figures its place is read against.
+        var request = db.HashGetAllAsync(QueueKeys.Request(requestId));
+        var figures = QueueFigures.ReadAsync(db, eventId);
+        await Task.WhenAll(request, figures);
+        var fields = request.Result.ToDictionary(f => f.Name.ToString(), f => f.Value);
+        return fields.Count == 0 ? null : State(requestId, fields, figures.Result);
+    }
+
+    /// <summary>A request's state from its hash and its event's figures.</summary>
+    public static QueuedRequestState State(long requestId, IReadOnlyDictionary<string, RedisValue> fields, QueueFigures figures)
+    {
         var status = Enum.Parse<BookingRequestStatus>(fields["status"].ToString(), ignoreCase: true);
-        long? position = null;
-        if (status == BookingRequestStatus.Queued)
+        long? position = null, sequence = fields.TryGetValue("seq", out var seq) ? (long)seq : null;
+        DateTime? opensAt = null;
+        if (status == BookingRequestStatus.Queued && sequence is { } placed)
         {
-            var answered = (long?)await db.StringGetAsync(QueueKeys.Answered(eventId)) ?? 0;
-            position = Math.Max(0, (long)fields["seq"] - answered - 1);
+            position = figures.PositionOf(placed);
         }
-        return new QueuedRequestState(requestId, eventId, (long)fields["user"], (int)fields["qty"], status, position,
+        else if (status == BookingRequestStatus.Queued)
+        {
+            opensAt = figures.OpensAt;
+        }
+        return new QueuedRequestState(requestId, QueueKeys.EventOf(requestId), (long)fields["user"], (int)fields["qty"], status, position,
             fields.TryGetValue("booking", out var booking) ? (long)booking : null,
-            fields.TryGetValue("reason", out var reason) ? reason.ToString() : null);
+            fields.TryGetValue("reason", out var reason) ? reason.ToString() : null,
+            position is { } ahead ? figures.EstimatedWaitSeconds(ahead) : null, opensAt, sequence);
     }
 
     /// <summary>

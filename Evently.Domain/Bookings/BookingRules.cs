@@ -82,6 +82,10 @@ public static class BookingRules
         return null;
     }
 
+    /// <summary>Whether a direct booking may be made yet: not before the event's sale opens (a high-demand event pre-queues instead).</summary>
+    public static DomainError? CheckOnSale(EventFacts evt, DateTime now) =>
+        evt.Status == EventStatus.Scheduled && !evt.OnSale(now) ? BookingErrors.NotOnSale(evt.SalesStartAt!.Value) : null;
+
     /// <summary>What a request asks for, as stored with its Idempotency-Key: event, tickets and the seats in order.</summary>
     public static string Fingerprint(BookingCommand command) =>
         $"event:{command.EventId};tickets:{Tickets(command)};seats:{string.Join(",", command.SeatIds?.Order() ?? Enumerable.Empty<long>())}";

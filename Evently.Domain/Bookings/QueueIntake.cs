@@ -25,7 +25,8 @@ public sealed class QueueIntake(BookingQueue queue, BookingReplay replay, Eventl
             return repeat;
         }
 
-        var (outcome, requestId, position) = await queue.EnqueueAsync(command, fingerprint, () => HighestAnsweredAsync(command.EventId, cancellationToken));
+        var (outcome, requestId, position) = await queue.EnqueueAsync(
+            command, fingerprint, () => HighestAnsweredAsync(command.EventId, cancellationToken), facts.SalesStartAt);
         return outcome switch
         {
             EnqueueOutcome.KeyReused => BookingErrors.IdempotencyKeyReused,
@@ -33,7 +34,7 @@ public sealed class QueueIntake(BookingQueue queue, BookingReplay replay, Eventl
             EnqueueOutcome.Replayed => BookingOutcome.Queued(await queue.GetAsync(requestId)
                 ?? new QueuedRequestState(requestId, command.EventId, command.UserId, BookingRules.Tickets(command), BookingRequestStatus.Queued, null, null, null)),
             _ => BookingOutcome.Queued(new QueuedRequestState(requestId, command.EventId, command.UserId, BookingRules.Tickets(command),
-                BookingRequestStatus.Queued, position, null, null))
+                BookingRequestStatus.Queued, position, null, null, OpensAt: position is null ? facts.SalesStartAt : null))
         };
     }
 

@@ -40,6 +40,27 @@ public static class QueueKeys
     /// <summary>The counter of the event's request ids.</summary>
     public static RedisKey RequestIds(long eventId) => Prefix(eventId) + "ids";
 
+    /// <summary>When the sale opens, in milliseconds since the epoch (written by the intake from the event's facts).</summary>
+    public static RedisKey Opens(long eventId) => Prefix(eventId) + "opens";
+
+    /// <summary>Set once the pre-queue was shuffled into the stream: from then on the intake appends to the stream.</summary>
+    public static RedisKey Opened(long eventId) => Prefix(eventId) + "opened";
+
+    /// <summary>The pre-queue: user to request id, one request per account before the opening.</summary>
+    public static RedisKey PreQueue(long eventId) => Prefix(eventId) + "prequeue";
+
+    /// <summary>The pre-queue's request ids in arrival order (what the worker shuffles).</summary>
+    public static RedisKey PreQueueArrivals(long eventId) => Prefix(eventId) + "prequeue:arrivals";
+
+    /// <summary>Requests that came after the opening time but before the shuffle ran: they follow the shuffled ones.</summary>
+    public static RedisKey Late(long eventId) => Prefix(eventId) + "late";
+
+    /// <summary>The measured drain rate (answers per second, a moving average) and when it was last measured.</summary>
+    public static RedisKey DrainRate(long eventId) => Prefix(eventId) + "rate";
+
+    /// <summary>Where the worker announces answers and the opening, for the API's request streams.</summary>
+    public static RedisChannel AnswersChannel(long eventId) => RedisChannel.Literal(Prefix(eventId) + "answers");
+
     public static RedisKey Lease(long eventId) => Prefix(eventId) + "lease";
 
     public static RedisKey UserTickets(long eventId, long userId) => Prefix(eventId) + $"user:{userId}";

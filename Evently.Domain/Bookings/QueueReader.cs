@@ -100,17 +100,21 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
             Field("tp") is { Length: > 0 } tp ? tp : null, Field("key") is { Length: > 0 } key ? key : null);
     }
 
-    // KEYS: stream, answered. ARGV: highest seq answered, answer lifetime (s), the event's key prefix, then seven values
-    // per entry: entry id, request id, user, quantity, status, booking id or reason, key (empty: none). An entry whose
-    // request id is empty is dropped unanswered (malformed). A request still 'queued' gives its user's tickets back
-    // once; a second run for the same answers changes nothing. Returns the stream's length after.
+    // KEYS: stream, answered, drain rate. ARGV: highest seq answered, answer lifetime (s), the event's key prefix, the
+    // answers channel, then seven values per entry: entry id, request id, user, quantity, status, booking id or reason,
+    // key (empty: none). An entry whose request id is empty is dropped unanswered (malformed). A request still 'queued'
+    // gives its user's tickets back once; a second run for the same answers changes nothing. The drain rate is a moving
+    // average of answers per second between acknowledgements, a pause of more than 5 s starting it over. Returns the
+    // stream's length after.
     private static readonly RedisScript AcknowledgeScript = new("""
         local prefix = ARGV[3]
-        local i = 4
+        local i = 5
+        local count = 0
         while i <= #ARGV do
           local entry, id, user, qty, status, value, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
           i = i + 7
           if id ~= '' then
+            count = count + 1
             local request = prefix .. 'request:' .. id
             if redis.call('HGET', request, 'status') == 'queued' then
               local tickets = prefix .. 'user:' .. user
@@ -125,6 +129,18 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         end
         local answered = tonumber(redis.call('GET', KEYS[2]) or '0')
         if tonumber(ARGV[1]) > answered then redis.call('SET', KEYS[2], ARGV[1]) end
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local last = tonumber(redis.call('HGET', KEYS[3], 'at') or '')
+        if last and now > last and now - last < 5000 and count > 0 then
+          local measured = count * 1000 / (now - last)
+          local rate = tonumber(redis.call('HGET', KEYS[3], 'rate') or '')
+          rate = rate and (0.7 * rate + 0.3 * measured) or measured
+          redis.call('HSET', KEYS[3], 'rate', string.format('%.3f', rate))
+        end
+        redis.call('HSET', KEYS[3], 'at', now)
+        redis.call('EXPIRE', KEYS[3], 3600)
+        if count > 0 then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
         return redis.call('XLEN', KEYS[1])
         """);
 
@@ -140,7 +156,8 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         }
         var args = new List<RedisValue>
         {
-            answered.Count == 0 ? 0 : answered.Max(a => a.Answer.Request.Sequence), (long)AnsweredLifetime.TotalSeconds, QueueKeys.Prefix(eventId)
+            answered.Count == 0 ? 0 : answered.Max(a => a.Answer.Request.Sequence), (long)AnsweredLifetime.TotalSeconds, QueueKeys.Prefix(eventId),
+            (string)QueueKeys.AnswersChannel(eventId)!
         };
         foreach (var (entryId, answer) in answered)
         {
@@ -153,16 +170,18 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         {
             args.AddRange([entryId, "", "", "", "", "", ""]);
         }
-        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(), [QueueKeys.Stream(eventId), QueueKeys.Answered(eventId)], args.ToArray());
+        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(),
+            [QueueKeys.Stream(eventId), QueueKeys.Answered(eventId), QueueKeys.DrainRate(eventId)], args.ToArray());
     }
 
     /// <summary>How many requests of the event wait in its stream (answered ones are removed from it).</summary>
     public Task<long> DepthAsync(long eventId) => redis.GetDatabase().StreamLengthAsync(QueueKeys.Stream(eventId));
 
-    // KEYS: stream, seq, answered, ids. Sets an expiry on an empty stream and its counters (the intake removes it).
+    // KEYS: stream, pre-queue arrivals, late, then the keys that expire: stream, seq, answered, ids, opens, opened. Sets an
+    // expiry on an empty stream and its counters (the intake removes it), unless requests wait for the opening.
     private static readonly RedisScript RetireScript = new("""
-        if redis.call('XLEN', KEYS[1]) > 0 then return 0 end
-        for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
+        if redis.call('XLEN', KEYS[1]) > 0 or redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+        for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
         return 1
         """);
 
@@ -175,13 +194,16 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
     {
         var db = redis.GetDatabase();
         if ((long)await RetireScript.EvaluateAsync(db,
-                [QueueKeys.Stream(eventId), QueueKeys.Sequence(eventId), QueueKeys.Answered(eventId), QueueKeys.RequestIds(eventId)],
+                [QueueKeys.Stream(eventId), QueueKeys.PreQueueArrivals(eventId), QueueKeys.Late(eventId), QueueKeys.Stream(eventId),
+                    QueueKeys.Sequence(eventId), QueueKeys.Answered(eventId), QueueKeys.RequestIds(eventId), QueueKeys.Opens(eventId),
+                    QueueKeys.Opened(eventId)],
                 [(long)RetiredLifetime.TotalSeconds]) == 0)
         {
             return;
         }
         await db.SetRemoveAsync(QueueKeys.ActiveEvents, eventId);
-        if (await db.StreamLengthAsync(QueueKeys.Stream(eventId)) > 0)
+        if (await db.StreamLengthAsync(QueueKeys.Stream(eventId)) > 0
+            || await db.KeyExistsAsync([QueueKeys.PreQueueArrivals(eventId), QueueKeys.Late(eventId)]) > 0)
         {
             await db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
         }

@@ -10,7 +10,10 @@ public enum ErrorKind
 }
 
 /// <summary>Why a domain operation did not happen. <see cref="Code"/> is stable: clients switch on it.</summary>
-public sealed record DomainError(ErrorKind Kind, string Code, string Message, IReadOnlyDictionary<string, string[]>? Errors = null)
+/// <remarks><see cref="Extensions"/>: more members of the problem, such as the time a sale opens.</remarks>
+public sealed record DomainError(
+    ErrorKind Kind, string Code, string Message, IReadOnlyDictionary<string, string[]>? Errors = null,
+    IReadOnlyDictionary<string, object>? Extensions = null)
 {
     public static DomainError NotFound(string what) => new(ErrorKind.NotFound, "not-found", $"{what} was not found.");
 }

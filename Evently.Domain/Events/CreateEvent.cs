@@ -13,7 +13,7 @@ namespace Evently.Domain.Events;
 /// <summary>What an admin sets on an event; already validated for shape (see the API's validator).</summary>
 public sealed record EventDraft(
     string Name, string Description, string Venue, DateTime StartsAt, DateTime EndsAt, int Capacity,
-    bool HighDemand, IReadOnlyList<SeatSection>? Seating);
+    bool HighDemand, IReadOnlyList<SeatSection>? Seating, DateTime? SalesStartAt = null);
 
 /// <summary>
 /// Creates an event and its seats in one transaction. Every creation is recorded in the idempotency ledger under

@@ -24,6 +24,10 @@ public sealed class Event
     public EventStatus Status { get; set; } = EventStatus.Scheduled;
     public bool HasSeating { get; set; }
     public bool HighDemand { get; set; }
+
+    // When bookings open (UTC); null: on sale now. Before it a normal event refuses bookings (not-on-sale) and a
+    // high-demand one takes requests into its pre-queue, shuffled at the opening (see BookingQueue).
+    public DateTime? SalesStartAt { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 

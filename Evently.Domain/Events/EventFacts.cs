@@ -8,8 +8,12 @@ namespace Evently.Domain.Events;
 /// takes it, and which seats are its own. Changed only by admin changes, so the API caches it.
 /// </summary>
 public sealed record EventFacts(
-    long Id, EventStatus Status, DateTime StartsAt, bool HighDemand, bool HasSeating, IReadOnlyList<SeatIdRange> SeatIds)
+    long Id, EventStatus Status, DateTime StartsAt, bool HighDemand, bool HasSeating, IReadOnlyList<SeatIdRange> SeatIds,
+    DateTime? SalesStartAt = null)
 {
+    /// <summary>Whether bookings are open at <paramref name="now"/> (no opening time, or it has passed).</summary>
+    public bool OnSale(DateTime now) => SalesStartAt is not { } opens || opens <= now;
+
     /// <summary>Whether the seat is one of the event's.</summary>
     public bool HasSeat(long seatId)
     {
@@ -39,7 +43,7 @@ public sealed record EventFacts(
     public static async Task<EventFacts?> LoadAsync(EventlyDbContext db, long id, CancellationToken cancellationToken)
     {
         var evt = await db.Events.AsNoTracking().Where(e => e.Id == id)
-            .Select(e => new { e.Status, e.StartsAt, e.HighDemand, e.HasSeating }).SingleOrDefaultAsync(cancellationToken);
+            .Select(e => new { e.Status, e.StartsAt, e.HighDemand, e.HasSeating, e.SalesStartAt }).SingleOrDefaultAsync(cancellationToken);
         if (evt is null)
         {
             return null;
@@ -50,12 +54,12 @@ public sealed record EventFacts(
             FROM (SELECT Id, Id - ROW_NUMBER() OVER (ORDER BY Id) AS Run FROM seats WHERE EventId = {id}) AS numbered
             GROUP BY Run ORDER BY First
             """).ToListAsync(cancellationToken);
-        return new EventFacts(id, evt.Status, evt.StartsAt, evt.HighDemand, evt.HasSeating, seats);
+        return new EventFacts(id, evt.Status, evt.StartsAt, evt.HighDemand, evt.HasSeating, seats, evt.SalesStartAt);
     }
 
     /// <summary>Facts of an event already read, with the seats that were looked up for a booking.</summary>
     public static EventFacts Of(Event evt, IEnumerable<Seat> seats) => new(evt.Id, evt.Status, evt.StartsAt, evt.HighDemand, evt.HasSeating,
-        seats.Where(s => s.EventId == evt.Id).Select(s => new SeatIdRange(s.Id, s.Id)).OrderBy(r => r.First).ToList());
+        seats.Where(s => s.EventId == evt.Id).Select(s => new SeatIdRange(s.Id, s.Id)).OrderBy(r => r.First).ToList(), evt.SalesStartAt);
 }
 
 /// <summary>Seat ids from <see cref="First"/> to <see cref="Last"/>, both included.</summary>

@@ -95,6 +95,7 @@ internal static class EventDrafts
         evt.EndsAt = Clock.ToStoredPrecision(draft.EndsAt);
         evt.Capacity = draft.Capacity;
         evt.HighDemand = draft.HighDemand;
+        evt.SalesStartAt = draft.SalesStartAt is { } salesStartAt ? Clock.ToStoredPrecision(salesStartAt) : null;
         evt.HasSeating = draft.Seating is not null;
         evt.UpdatedAt = now;
         evt.Version++;

@@ -93,6 +93,37 @@ public sealed class AdminPageTests(EventlyAppFixture fixture, ITestOutputHelper 
         output.WriteLine($"Screenshot of the admin page: {ScreenshotPath}");
     }
 
+    [Fact]
+    public async Task An_admin_watches_an_on_sale_pre_queue_then_its_answers_update_live()
+    {
+        const int Buyers = 12, Tickets = 8;
+        var buyers = await fixture.SeedAccountsAsync(Buyers);
+        using var admin = await fixture.AdminAsync();
+        using var browser = StartChromium();
+        browser.Navigate().GoToUrl(new Uri(fixture.App.GetEndpoint("api", "http"), "/admin"));
+        LogIn(browser, TestApi.AdminEmail, TestApi.AdminPassword);
+        await UntilAsync(() => browser.FindElement(By.Id("dashboard")).Displayed, "the dashboard");
+
+        var opens = DateTime.UtcNow.AddSeconds(5);
+        var evt = await admin.CreateEventAsync(TestApi.With(TestApi.NewEventBody(capacity: Tickets, highDemand: true), "salesStartAt", opens));
+        foreach (var buyer in buyers)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await buyer.BookAsync(evt.Id, 1)).StatusCode);
+        }
+        browser.FindElement(By.Id("queue-event-id")).SendKeys(evt.Id.ToString());
+        browser.FindElement(By.Id("watch-queue")).Click();
+        await UntilAsync(() => browser.FindElement(By.Id("queue-pre-queued")).Text == $"{Buyers}", "the pre-queue");
+        Assert.Equal("0", browser.FindElement(By.Id("queue-answered")).Text);
+
+        // Nobody touches the page: the opening and the drain show by themselves.
+        await WaitlistTestApi.EventuallyAsync(() => Task.FromResult(browser.FindElement(By.Id("queue-answered")).Text == $"{Buyers}"),
+            TimeSpan.FromSeconds(30), "the answers on the page");
+        Assert.Equal(["0", "0", $"{Buyers}", $"{Tickets}", $"{Buyers - Tickets}"],
+            new[] { "queue-pre-queued", "queue-queued", "queue-answered", "queue-confirmed", "queue-rejected" }
+                .Select(id => browser.FindElement(By.Id(id)).Text));
+        buyers.ForEach(b => b.Dispose());
+    }
+
     // A seated event with two seats booked, one held for a waitlist offer and one available. The offer is made
     // here, held for 15 minutes rather than the fixture's few seconds (unless the worker's periodic look takes it first).
     private async Task<long> SeatMapWithEveryStatusAsync()

@@ -1,3 +1,5 @@
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
 using System.Net.Sockets;
 using System.Text;
 
@@ -20,6 +22,8 @@ public sealed class FaultProxy : IAsyncDisposable
     private volatile bool _broken;
     private volatile string[] _markers = [];
     private System.Collections.Concurrent.ConcurrentDictionary<string, int> _markerCounts = new();
+    private volatile string? _holdMarker;
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FaultProxy(string targetHost, int targetPort)
     {
@@ -29,6 +33,22 @@ public sealed class FaultProxy : IAsyncDisposable
     }
 
     public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>A proxy in front of the fixture's Redis, and the connection string that goes through it.</summary>
+    public static async Task<(FaultProxy Proxy, string ConnectionString)> ForRedisAsync(EventlyAppFixture fixture)
+    {
+        var options = StackExchange.Redis.ConfigurationOptions.Parse((await fixture.App.GetConnectionStringAsync("redis"))!);
+        var (host, port) = options.EndPoints.Single() switch
+        {
+            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
+            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            var other => throw new NotSupportedException(other.ToString())
+        };
+        var proxy = new FaultProxy(host, port);
+        options.EndPoints.Clear();
+        options.EndPoints.Add("127.0.0.1", proxy.Port);
+        return (proxy, options.ToString(includePassword: true));
+    }
 
     /// <summary>Bytes stop flowing; connections stay open and new ones are accepted but get no answer.</summary>
     public void Hang() => Interlocked.Exchange(ref _flowing, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -63,6 +83,15 @@ public sealed class FaultProxy : IAsyncDisposable
     public int Counted => CountedOf(_markers.FirstOrDefault() ?? "");
 
     public int CountedOf(string marker) => Volatile.Read(ref _markerCounts).GetValueOrDefault(marker);
+
+    /// <summary>
+    /// Hangs (see <see cref="Hang"/>) at the first packet to the server that contains <paramref name="marker"/>, before
+    /// that packet is delivered: the client has sent it and waits for the answer. <see cref="Held"/> completes then;
+    /// <see cref="Restore"/> delivers it.
+    /// </summary>
+    public void HoldAt(string marker) => _holdMarker = marker;
+
+    public Task Held => _held.Task;
 
     private static TaskCompletionSource Flowing()
     {
@@ -124,6 +153,12 @@ public sealed class FaultProxy : IAsyncDisposable
         int read;
         while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
         {
+            if (countMarker && _holdMarker is { } hold && Encoding.UTF8.GetString(buffer, 0, read).Contains(hold, StringComparison.Ordinal))
+            {
+                _holdMarker = null;
+                Hang();
+                _held.TrySetResult();
+            }
             await Volatile.Read(ref _flowing).Task.WaitAsync(_stop.Token);
             if (countMarker && _markers is { Length: > 0 } markers)
             {

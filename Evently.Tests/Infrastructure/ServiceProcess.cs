@@ -33,12 +33,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
     /// <param name="redis">Another Redis than the fixture's, if given.</param>
     /// <param name="database">Another way to the fixture's database (through a <see cref="FaultProxy"/>, say), if given.</param>
+    /// <param name="queueBatchSize">Queued requests answered per transaction, if not the default.</param>
     public static async Task<ServiceProcess> StartWorkerAsync(
-        EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null, string? database = null)
+        EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null, string? database = null,
+        int? queueBatchSize = null)
     {
         var settings = await SharedSettingsAsync(fixture,
             ("Evently__Waitlist__OfferSeconds", offerSeconds.ToString()),
             ("Evently__Queue__LeaseSeconds", EventlyAppFixture.QueueLeaseSeconds.ToString()));
+        if (queueBatchSize is { } batchSize)
+        {
+            settings["Evently__Queue__BatchSize"] = batchSize.ToString();
+        }
         settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
         settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
         return await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", settings);

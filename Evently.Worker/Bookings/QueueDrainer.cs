@@ -24,7 +24,7 @@ public sealed class QueueOptions
 /// by itself while the others go on.
 /// </summary>
 public sealed class QueueDrainer(
-    IServiceScopeFactory scopes, WorkSignal signal, QueueReader queue, IOptions<QueueOptions> options, QueueMetrics metrics,
+    IServiceScopeFactory scopes, WorkSignal signal, QueueReader queue, QueueOpening opening, IOptions<QueueOptions> options, QueueMetrics metrics,
     TimeProvider timeProvider, ILogger<QueueDrainer> logger)
     : WorkerLoop(scopes, signal, logger)
 {
@@ -42,6 +42,8 @@ public sealed class QueueDrainer(
         }
         var events = await queue.ActiveEventsAsync();
         var answered = 0;
+        var sleep = LongestSleep;
+        var waiting = 0;
         // One batch per event per pass: two on-sales at once both move.
         foreach (var eventId in events)
         {
@@ -52,7 +54,13 @@ public sealed class QueueDrainer(
             }
             try
             {
-                answered += await DrainOnceAsync(bookings, eventId, cancellationToken);
+                var (count, opensIn) = await DrainOnceAsync(bookings, eventId, cancellationToken);
+                answered += count;
+                if (opensIn is { } untilOpening)
+                {
+                    waiting++;
+                    sleep = untilOpening < sleep ? untilOpening : sleep;
+                }
                 _backoff.Remove(eventId);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -68,29 +76,34 @@ public sealed class QueueDrainer(
             Signal.Wake();
             return TimeSpan.Zero;
         }
-        // While any stream is active (perhaps leased by another worker), look again soon.
-        return events.Count > 0 ? TimeSpan.FromMilliseconds(20) : LongestSleep;
+        // While any stream is active (perhaps leased by another worker), look again soon; a sale that opens later, at its time.
+        return events.Count > waiting ? TimeSpan.FromMilliseconds(20) : sleep;
     }
 
-    /// <returns>How many entries were answered or dropped.</returns>
-    private async Task<int> DrainOnceAsync(QueuedBookings bookings, long eventId, CancellationToken ct)
+    /// <returns>How many entries were answered or dropped; how long until the sale opens when it has not.</returns>
+    private async Task<(int Answered, TimeSpan? OpensIn)> DrainOnceAsync(QueuedBookings bookings, long eventId, CancellationToken ct)
     {
         if (!await queue.TryLeaseAsync(eventId, _consumer, TimeSpan.FromSeconds(options.Value.LeaseSeconds)))
         {
-            return 0;
+            return (0, null);
+        }
+        // Nothing is drained before the opening; at the opening the pre-queue is shuffled into the stream first.
+        if (await opening.OpenIfDueAsync(eventId) is { } opensIn)
+        {
+            return (0, opensIn);
         }
         var batch = await queue.ReadAsync(eventId, _consumer, options.Value.BatchSize);
         if (batch.Count == 0)
         {
             await queue.RetireIfEmptyAsync(eventId);
-            return 0;
+            return (0, null);
         }
         if (batch.Malformed.Count > 0)
         {
             logger.LogError("{Count} entries of event {EventId}'s stream are no booking request; they are dropped", batch.Malformed.Count, eventId);
         }
         await AnswerAsync(bookings, eventId, batch, ct);
-        return batch.Count;
+        return (batch.Count, null);
     }
 
     private async Task AnswerAsync(QueuedBookings bookings, long eventId, QueueBatch batch, CancellationToken ct)

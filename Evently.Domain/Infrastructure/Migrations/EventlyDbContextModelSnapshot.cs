@@ -252,6 +252,9 @@ namespace Evently.Domain.Infrastructure.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("varchar(200)");
 
+                    b.Property<DateTime?>("SalesStartAt")
+                        .HasColumnType("datetime(6)");
+
                     b.Property<DateTime>("StartsAt")
                         .HasColumnType("datetime(6)");
 

@@ -16,8 +16,12 @@ namespace Evently.Tests.Client.Models
         public IDictionary<string, object> AdditionalData { get; set; }
         /// <summary>Once confirmed: the booking made.</summary>
         public long? BookingId { get; set; }
+        /// <summary>While queued with a position: about how many seconds until the answer, at the drain rate measured so far (an estimate, not a promise; absent until the rate is known).</summary>
+        public int? EstimatedWaitSeconds { get; set; }
         /// <summary>The eventId property</summary>
         public long? EventId { get; set; }
+        /// <summary>While in the pre-queue (before the sale opens): when it opens. At the opening the pre-queue is shuffled into a random order, ahead of everyone who comes later; then the request gets its position.</summary>
+        public DateTimeOffset? OpensAt { get; set; }
         /// <summary>While queued: how many requests of the event are ahead of this one.</summary>
         public long? Position { get; set; }
         /// <summary>The quantity property</summary>
@@ -60,7 +64,9 @@ namespace Evently.Tests.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "bookingId", n => { BookingId = n.GetLongValue(); } },
+                { "estimatedWaitSeconds", n => { EstimatedWaitSeconds = n.GetIntValue(); } },
                 { "eventId", n => { EventId = n.GetLongValue(); } },
+                { "opensAt", n => { OpensAt = n.GetDateTimeOffsetValue(); } },
                 { "position", n => { Position = n.GetLongValue(); } },
                 { "quantity", n => { Quantity = n.GetIntValue(); } },
                 { "reason", n => { Reason = n.GetStringValue(); } },
@@ -76,7 +82,9 @@ namespace Evently.Tests.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteLongValue("bookingId", BookingId);
+            writer.WriteIntValue("estimatedWaitSeconds", EstimatedWaitSeconds);
             writer.WriteLongValue("eventId", EventId);
+            writer.WriteDateTimeOffsetValue("opensAt", OpensAt);
             writer.WriteLongValue("position", Position);
             writer.WriteIntValue("quantity", Quantity);
             writer.WriteStringValue("reason", Reason);

@@ -36,6 +36,8 @@ namespace Evently.Tests.Client.Models
 #else
         public string Name { get; set; }
 #endif
+        /// <summary>When bookings open (before startsAt); on sale at once when left out or null. Before it a booking answers 409 &apos;not-on-sale&apos;, or, for a highDemand event, joins the pre-queue that is shuffled at the opening.</summary>
+        public DateTimeOffset? SalesStartAt { get; set; }
         /// <summary>The seating property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -84,6 +86,7 @@ namespace Evently.Tests.Client.Models
                 { "endsAt", n => { EndsAt = n.GetDateTimeOffsetValue(); } },
                 { "highDemand", n => { HighDemand = n.GetBoolValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
+                { "salesStartAt", n => { SalesStartAt = n.GetDateTimeOffsetValue(); } },
                 { "seating", n => { Seating = n.GetObjectValue<global::Evently.Tests.Client.Models.SeatingRequest>(global::Evently.Tests.Client.Models.SeatingRequest.CreateFromDiscriminatorValue); } },
                 { "startsAt", n => { StartsAt = n.GetDateTimeOffsetValue(); } },
                 { "venue", n => { Venue = n.GetStringValue(); } },
@@ -101,6 +104,7 @@ namespace Evently.Tests.Client.Models
             writer.WriteDateTimeOffsetValue("endsAt", EndsAt);
             writer.WriteBoolValue("highDemand", HighDemand);
             writer.WriteStringValue("name", Name);
+            writer.WriteDateTimeOffsetValue("salesStartAt", SalesStartAt);
             writer.WriteObjectValue<global::Evently.Tests.Client.Models.SeatingRequest>("seating", Seating);
             writer.WriteDateTimeOffsetValue("startsAt", StartsAt);
             writer.WriteStringValue("venue", Venue);

@@ -36,6 +36,8 @@ namespace Evently.Tests.Client.Models
 #else
         public string Name { get; set; }
 #endif
+        /// <summary>When bookings open; null: on sale now.</summary>
+        public DateTimeOffset? SalesStartAt { get; set; }
         /// <summary>The startsAt property</summary>
         public DateTimeOffset? StartsAt { get; set; }
         /// <summary>The status property</summary>
@@ -81,6 +83,7 @@ namespace Evently.Tests.Client.Models
                 { "highDemand", n => { HighDemand = n.GetBoolValue(); } },
                 { "id", n => { Id = n.GetLongValue(); } },
                 { "name", n => { Name = n.GetStringValue(); } },
+                { "salesStartAt", n => { SalesStartAt = n.GetDateTimeOffsetValue(); } },
                 { "startsAt", n => { StartsAt = n.GetDateTimeOffsetValue(); } },
                 { "status", n => { Status = n.GetEnumValue<global::Evently.Tests.Client.Models.EventStatus>(); } },
                 { "venue", n => { Venue = n.GetStringValue(); } },
@@ -101,6 +104,7 @@ namespace Evently.Tests.Client.Models
             writer.WriteBoolValue("highDemand", HighDemand);
             writer.WriteLongValue("id", Id);
             writer.WriteStringValue("name", Name);
+            writer.WriteDateTimeOffsetValue("salesStartAt", SalesStartAt);
             writer.WriteDateTimeOffsetValue("startsAt", StartsAt);
             writer.WriteEnumValue<global::Evently.Tests.Client.Models.EventStatus>("status", Status);
             writer.WriteStringValue("venue", Venue);

@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using Evently.ApiService.Auth;
+using Evently.ApiService.Infrastructure;
+using Evently.Domain.Bookings;
+using Evently.Domain.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Evently.ApiService.Bookings;
+
+/// <summary>
+/// <c>GET /api/bookings/requests/{requestId}/events</c>: a queued request's place and final answer as server-sent
+/// events. Each stream waits on this replica's <see cref="QueueWatch"/> of its event, so an open stream costs Redis
+/// nothing per second; it reads its own request only when its turn has come (the answer) and once at the opening.
+/// </summary>
+public static class RequestEventsApi
+{
+    public const string MediaType = "text/event-stream";
+    private static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    public static RouteGroupBuilder MapRequestEvents(this RouteGroupBuilder bookings)
+    {
+        bookings.MapGet("/requests/{requestId:long}/events", StreamRequestEvents)
+            .WithName("StreamBookingRequestEvents")
+            .Produces<BookingRequestResponse>(StatusCodes.Status200OK, MediaType)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .DisableRequestTimeout()
+            .WithSummary("Follow a queued booking request live (server-sent events)")
+            .WithDescription("A text/event-stream of the caller's request. Every event's data is the BookingRequest as " +
+                "GET /api/bookings/requests/{requestId} answers it. 'position' events come when the position or the wait estimate " +
+                "changes, at most once a second (while in the pre-queue: one with opensAt and no position); then one 'answer' event " +
+                "(confirmed or rejected) and the stream ends. Each event's id is the event's count of answered requests " +
+                "('answer' for the answer): reconnect with Last-Event-ID to receive only what changed since. A comment line " +
+                "(': keep-alive') every 15 s keeps proxies from closing an idle stream. Opening a stream counts once against the " +
+                "caller's rate limit, however long it stays open. Another user's request answers 404.");
+        return bookings;
+    }
+
+    public static async Task<Results<RequestEventStream, ProblemHttpResult>> StreamRequestEvents(
+        long requestId, ClaimsPrincipal user, [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
+        [AsParameters] BookingServices services, QueueWatch watch, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var state = await BookingsApi.ReadRequestAsync(requestId, user.UserId(), services, cancellationToken);
+        return state is null
+            ? Problems.From(BookingErrors.RequestNotFound)
+            : new RequestEventStream(state, long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var mark) ? mark : null,
+                services.Queue, watch, json.Value.SerializerOptions);
+    }
+
+    /// <summary>The stream itself: written until the answer, or until the client goes.</summary>
+    public sealed class RequestEventStream(
+        QueuedRequestState state, long? resumeAfter, BookingQueue queue, QueueWatch watch, JsonSerializerOptions json) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            var response = context.Response;
+            response.ContentType = MediaType;
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            var ct = context.RequestAborted;
+            try
+            {
+                await response.Body.FlushAsync(ct);
+                await FollowAsync(response, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The client went.
+            }
+            catch (Exception ex) when (RedisConnection.IsOutage(ex))
+            {
+                // Ends the stream: the client reconnects with Last-Event-ID, and reads the database's answer if Redis stays away.
+            }
+        }
+
+        private async Task FollowAsync(HttpResponse response, CancellationToken ct)
+        {
+            var current = state;
+            if (current.Status != BookingRequestStatus.Queued)
+            {
+                await WriteAsync(response, "answer", "answer", current, ct);
+                return;
+            }
+            using var joined = watch.Join(current.EventId);
+            (long? Position, int? Wait, DateTime? OpensAt)? sent = null;
+            var sentAt = DateTime.MinValue;
+            var keepAliveAt = DateTime.UtcNow + KeepAlive;
+            while (true)
+            {
+                var changed = joined.Changed;
+                if (joined.Figures is { } figures)
+                {
+                    // Its turn has come (the answer), or the pre-queue was placed: the one read of its own request.
+                    if ((current.Sequence is { } placed && figures.Answered >= placed) || (current.Sequence is null && figures.OpensAt is null))
+                    {
+                        current = await queue.GetAsync(current.RequestId) ?? current;
+                        if (current.Status != BookingRequestStatus.Queued)
+                        {
+                            await WriteAsync(response, "answer", "answer", current, ct);
+                            return;
+                        }
+                    }
+                    var place = current.Sequence is { } seq
+                        ? current with { Position = figures.PositionOf(seq), EstimatedWaitSeconds = figures.EstimatedWaitSeconds(figures.PositionOf(seq)), OpensAt = null }
+                        : current with { Position = null, EstimatedWaitSeconds = null, OpensAt = figures.OpensAt ?? current.OpensAt };
+                    var mark = current.Sequence is null ? 0 : figures.Answered;
+                    if ((place.Position, place.EstimatedWaitSeconds, place.OpensAt) != sent && !(sent is null && resumeAfter >= mark))
+                    {
+                        if (sentAt + MinInterval - DateTime.UtcNow is { Ticks: > 0 } early)
+                        {
+                            await Task.Delay(early, ct);
+                            continue;
+                        }
+                        await WriteAsync(response, "position", mark.ToString(CultureInfo.InvariantCulture), place, ct);
+                        (sent, sentAt) = ((place.Position, place.EstimatedWaitSeconds, place.OpensAt), DateTime.UtcNow);
+                        keepAliveAt = sentAt + KeepAlive;
+                    }
+                }
+                // WaitAsync disposes its timer when the change comes first: a busy sale leaves no timers behind per stream.
+                await changed.WaitAsync(keepAliveAt - DateTime.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero, ct)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                ct.ThrowIfCancellationRequested();
+                if (!changed.IsCompleted)
+                {
+                    await response.WriteAsync(": keep-alive\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                    keepAliveAt = DateTime.UtcNow + KeepAlive;
+                }
+            }
+        }
+
+        private async Task WriteAsync(HttpResponse response, string type, string id, QueuedRequestState request, CancellationToken ct)
+        {
+            var data = JsonSerializer.Serialize(BookingRequestResponse.From(request), json);
+            await response.WriteAsync(new StringBuilder().Append("event: ").Append(type).Append("\nid: ").Append(id)
+                .Append("\ndata: ").Append(data).Append("\n\n").ToString(), ct);
+            await response.Body.FlushAsync(ct);
+        }
+    }
+}

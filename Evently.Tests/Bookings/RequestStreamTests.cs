@@ -1,0 +1,127 @@
+using Aspire.Hosting.Testing;
+using Evently.Domain.Bookings;
+
+namespace Evently.Tests.Bookings;
+
+// GET /api/bookings/requests/{id}/events: a buyer's place pushed as it changes, then the answer, from any replica.
+[Collection(AppCollection.Name)]
+public sealed class RequestStreamTests(EventlyAppFixture fixture)
+{
+    private static readonly TimeSpan EventBound = TimeSpan.FromSeconds(20);
+
+    private string Events(long requestId) => $"/api/bookings/requests/{requestId}/events";
+
+    private static async Task<WaitingRequestDto> QueuedAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<WaitingRequestDto>())!;
+    }
+
+    [Fact]
+    public async Task A_stream_on_another_replica_shows_the_pre_queue_then_a_falling_position_then_the_answer()
+    {
+        const int Ahead = 150;
+        var buyers = await fixture.SeedAccountsAsync(Ahead + 1);
+        using var admin = await fixture.AdminAsync();
+        // The fixture's replicas take the requests; a replica of the test's own serves the streams. Its worker answers one
+        // request per transaction, so the drain lasts long enough for the position to be seen falling.
+        await using var replica = await ServiceProcess.StartApiAsync(fixture);
+        await using var stopped = await StoppedWorkers.StopAsync(fixture);
+        await using var worker = await ServiceProcess.StartWorkerAsync(fixture, queueBatchSize: 1);
+        var opens = DateTime.UtcNow.AddSeconds(3);
+        opens = new DateTime(opens.Ticks - opens.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+        var evt = await admin.CreateEventAsync(TestApi.With(TestApi.NewEventBody(capacity: 200, highDemand: true), "salesStartAt", opens));
+        var early = await Task.WhenAll(buyers.Take(Ahead).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))));
+        var (preQueued, _) = await EventStreamReader.OpenAsync(replica.Address, buyers[0], Events(early[0].RequestId));
+        await using var first = preQueued!;
+        var waiting = (await first.NextAsync(EventBound))!;
+        Assert.Equal(("position", "0"), (waiting.Type, waiting.Id));
+        Assert.Equal(("queued", null, opens), (waiting.Read<WaitingRequestDto>().Status, waiting.Read<WaitingRequestDto>().Position, waiting.Read<WaitingRequestDto>().OpensAt));
+
+        while (DateTime.UtcNow < opens.AddMilliseconds(100))
+        {
+            await Task.Delay(50);
+        }
+        var last = await QueuedAsync(await buyers[Ahead].BookAsync(evt.Id, 1));
+        var (stream, _) = await EventStreamReader.OpenAsync(replica.Address, buyers[Ahead], Events(last.RequestId));
+        await using var reader = stream!;
+        var positions = new List<WaitingRequestDto>();
+        ServerSentEvent? next;
+        while ((next = await reader.NextAsync(EventBound)) is { Type: "position" })
+        {
+            // Before the worker placed it (it came after the opening, before the shuffle ran), it has no position yet.
+            if (next.Read<WaitingRequestDto>() is { Position: not null } placed)
+            {
+                positions.Add(placed);
+            }
+        }
+
+        Assert.Equal("answer", next?.Type);
+        var answer = next!.Read<WaitingRequestDto>();
+        Assert.Equal(("confirmed", last.RequestId), (answer.Status, answer.RequestId));
+        Assert.NotNull(answer.BookingId);
+        Assert.Null(await reader.NextAsync(EventBound));
+        var seen = string.Join(", ", positions.Select(p => p.Position));
+        Assert.True(positions.Select(p => p.Position).Distinct().Count() >= 2, $"positions seen: {seen}");
+        Assert.True(positions.Select(p => p.Position).SequenceEqual(positions.Select(p => p.Position).OrderDescending()), $"positions seen: {seen}");
+        Assert.Contains(positions, p => p.EstimatedWaitSeconds is > 0);
+        // The pre-queued buyer's stream ends with its answer too.
+        while ((next = await first.NextAsync(EventBound)) is { Type: "position" })
+        {
+        }
+        Assert.Equal(("answer", "confirmed"), (next?.Type, next?.Read<WaitingRequestDto>().Status));
+        buyers.ForEach(b => b.Dispose());
+    }
+
+    [Fact]
+    public async Task A_reconnect_with_Last_Event_ID_gets_only_what_changed_and_another_users_request_is_404()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        using var ahead = await fixture.NewUserAsync();
+        using var owner = await fixture.NewUserAsync();
+        using var stranger = await fixture.NewUserAsync();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var queue = new BookingQueue(redis, TimeProvider.System);
+        var api = fixture.App.GetEndpoint("api", "http");
+
+        await queue.PauseAsync();
+        WaitingRequestDto request;
+        ServerSentEvent seen;
+        EventStreamReader? second;
+        try
+        {
+            await QueuedAsync(await ahead.BookAsync(evt.Id, 1));
+            request = await QueuedAsync(await owner.BookAsync(evt.Id, 1));
+            var (notYours, refused) = await EventStreamReader.OpenAsync(api, stranger, Events(request.RequestId));
+            Assert.Null(notYours);
+            await refused.ReadProblemAsync(HttpStatusCode.NotFound);
+
+            var (first, _) = await EventStreamReader.OpenAsync(api, owner, Events(request.RequestId));
+            await using (first)
+            {
+                seen = (await first!.NextAsync(EventBound))!;
+                Assert.Equal(("position", "0", 1L), (seen.Type, seen.Id, seen.Read<WaitingRequestDto>().Position));
+            }
+            // Resumed after what it saw: nothing changed, so nothing is sent again.
+            (second, _) = await EventStreamReader.OpenAsync(api, owner, Events(request.RequestId), lastEventId: seen.Id);
+            await Assert.ThrowsAsync<TimeoutException>(() => second!.NextAsync(TimeSpan.FromSeconds(1.5)));
+        }
+        finally
+        {
+            await queue.ResumeAsync();
+        }
+
+        await using (second)
+        {
+            var answer = (await second!.NextAsync(EventBound))!;
+            Assert.Equal(("answer", "answer", "confirmed"), (answer.Type, answer.Id, answer.Read<WaitingRequestDto>().Status));
+            Assert.Null(await second.NextAsync(EventBound));
+        }
+        // A stream of an answered request is its answer.
+        var (after, _) = await EventStreamReader.OpenAsync(api, owner, Events(request.RequestId));
+        await using var answered = after!;
+        Assert.Equal("answer", (await answered.NextAsync(EventBound))!.Type);
+        Assert.Null(await answered.NextAsync(EventBound));
+    }
+}

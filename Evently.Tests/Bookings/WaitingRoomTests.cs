@@ -1,0 +1,161 @@
+using Evently.Domain.Bookings;
+using Microsoft.EntityFrameworkCore;
+
+namespace Evently.Tests.Bookings;
+
+public sealed record WaitingRequestDto(
+    long RequestId, long EventId, int Quantity, string Status, long? Position, long? BookingId, string? Reason,
+    int? EstimatedWaitSeconds, DateTime? OpensAt);
+
+// The on-sale's waiting room: before salesStartAt a normal event refuses bookings and a high-demand event takes one
+// request per account into its pre-queue, shuffled once at the opening and placed ahead of everyone who comes later.
+[Collection(AppCollection.Name)]
+public sealed class WaitingRoomTests(EventlyAppFixture fixture)
+{
+    private static DateTime OpensIn(TimeSpan delay)
+    {
+        var at = DateTime.UtcNow + delay;
+        return new DateTime(at.Ticks - at.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+    }
+
+    private static object Body(int capacity, DateTime? salesStartAt, bool highDemand) =>
+        TestApi.With(TestApi.NewEventBody(capacity: capacity, highDemand: highDemand), "salesStartAt", salesStartAt!);
+
+    private static async Task<WaitingRequestDto> QueuedAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<WaitingRequestDto>())!;
+    }
+
+    private static async Task UntilAsync(DateTime at)
+    {
+        if (at - DateTime.UtcNow is { Ticks: > 0 } wait)
+        {
+            await Task.Delay(wait);
+        }
+    }
+
+    [Fact]
+    public async Task Before_the_sale_opens_a_normal_event_answers_409_not_on_sale_with_the_time_then_books()
+    {
+        using var admin = await fixture.AdminAsync();
+        var body = TestApi.NewEventBody(capacity: 5);
+        var late = await admin.Http.PostAsJsonAsync("/api/events", TestApi.With(body, "salesStartAt", DateTime.UtcNow.Date.AddDays(31)));
+        Assert.NotEmpty((await late.ReadProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("salesStartAt"));
+        var opens = OpensIn(TimeSpan.FromSeconds(2));
+        var evt = await admin.CreateEventAsync(Body(5, opens, highDemand: false));
+        using var user = await fixture.NewUserAsync();
+
+        var read = await fixture.Api.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/events/{evt.Id}");
+        Assert.Equal(opens, read.GetProperty("salesStartAt").GetDateTime());
+        var early = await user.BookAsync(evt.Id, 1, Guid.NewGuid().ToString());
+        var problem = await early.ReadProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal("not-on-sale", problem.Code());
+        Assert.Equal(opens, problem.GetProperty("salesStartAt").GetDateTime());
+
+        await UntilAsync(opens.AddMilliseconds(50));
+        Assert.Equal(HttpStatusCode.Created, (await user.BookAsync(evt.Id, 1)).StatusCode);
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 1);
+    }
+
+    [Fact]
+    public async Task The_pre_queue_is_shuffled_once_at_the_opening_and_served_before_everyone_who_came_later()
+    {
+        const int Early = 300, Later = 100, Tickets = 150, Wave = 25;
+        var buyers = await fixture.SeedAccountsAsync(Early + Later);
+        using var admin = await fixture.AdminAsync();
+        var opens = OpensIn(TimeSpan.FromSeconds(8));
+        var evt = await admin.CreateEventAsync(Body(Tickets, opens, highDemand: true));
+
+        // Arrival order, known to the test wave by wave: FIFO would confirm exactly the first waves.
+        var early = new List<WaitingRequestDto>();
+        for (var wave = 0; wave < Early / Wave; wave++)
+        {
+            early.AddRange(await Task.WhenAll(buyers.Skip(wave * Wave).Take(Wave).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1)))));
+        }
+        Assert.All(early, r => Assert.Equal(("queued", null, opens), (r.Status, r.Position, r.OpensAt)));
+        // One request per account before the opening: a second one answers the first.
+        var again = await QueuedAsync(await buyers[0].BookAsync(evt.Id, 2));
+        Assert.Equal((early[0].RequestId, 1), (again.RequestId, again.Quantity));
+        Assert.True(DateTime.UtcNow < opens, "the pre-queue took longer to fill than the test allows before the opening");
+
+        await UntilAsync(opens.AddMilliseconds(100));
+        var later = await Task.WhenAll(buyers.Skip(Early).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))));
+
+        await using var db = fixture.CreateDbContext();
+        await WaitlistTestApi.EventuallyAsync(async () => await db.BookingRequests.CountAsync(r => r.EventId == evt.Id) == Early + Later,
+            TimeSpan.FromSeconds(30), "every request's answer");
+        var answers = await db.BookingRequests.AsNoTracking().Where(r => r.EventId == evt.Id).ToDictionaryAsync(r => r.Id);
+        Assert.Equal(early.Concat(later).Select(r => r.RequestId).Order(), answers.Keys.Order());
+        var confirmedEarly = early.Select((r, arrival) => (Arrival: arrival, Answer: answers[r.RequestId]))
+            .Where(a => a.Answer.Status == BookingRequestStatus.Confirmed).ToList();
+        Assert.Equal(Tickets, confirmedEarly.Count);
+        Assert.All(later, r => Assert.Equal((BookingRequestStatus.Rejected, "sold-out"), (answers[r.RequestId].Status, answers[r.RequestId].Reason)));
+        // FIFO would confirm arrivals 0 to 149 and none after; a shuffle confirms about half of the later 150.
+        var confirmedLate = confirmedEarly.Count(a => a.Arrival >= Early - Tickets);
+        Assert.True(confirmedLate >= 40, $"only {confirmedLate} of the last {Early - Tickets} pre-queue arrivals were confirmed: no shuffle");
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: Tickets);
+        var state = await buyers[Early].Http.GetFromJsonAsync<WaitingRequestDto>($"/api/bookings/requests/{later[0].RequestId}");
+        Assert.Equal(("rejected", null), (state!.Status, state.OpensAt));
+        buyers.ForEach(b => b.Dispose());
+    }
+
+    [Fact]
+    public async Task A_worker_killed_in_the_middle_of_the_shuffle_leaves_one_order_and_every_request_answered_once()
+    {
+        const int Early = 60, Late = 10, Tickets = 30;
+        var buyers = await fixture.SeedAccountsAsync(Early + Late);
+        using var admin = await fixture.AdminAsync();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var db = redis.GetDatabase();
+
+        // The only worker reaches Redis through a proxy that holds its shuffle (the one call that names the event's
+        // answers channel before any answer): it has drawn its order and sent it, and waits for Redis's reply.
+        var (proxy, throughProxy) = await FaultProxy.ForRedisAsync(fixture);
+        await using var _ = proxy;
+        List<WaitingRequestDto> early, late;
+        long eventId;
+        await using (await StoppedWorkers.StopAsync(fixture))
+        {
+            await using var doomed = await ServiceProcess.StartWorkerAsync(fixture, redis: throughProxy);
+            var opens = OpensIn(TimeSpan.FromSeconds(3));
+            var evt = await admin.CreateEventAsync(Body(Tickets, opens, highDemand: true));
+            eventId = evt.Id;
+            proxy.HoldAt(QueueKeys.AnswersChannel(evt.Id).ToString());
+            early = (await Task.WhenAll(buyers.Take(Early).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))))).ToList();
+
+            await proxy.Held.WaitAsync(TimeSpan.FromSeconds(30));
+            late = (await Task.WhenAll(buyers.Skip(Early).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))))).ToList();
+            // In flight: the lease is held, nothing is placed, the sale is not marked open.
+            Assert.True(await db.KeyExistsAsync(QueueKeys.Lease(evt.Id)), "the doomed worker holds the event's lease");
+            Assert.False(await db.KeyExistsAsync(QueueKeys.Opened(evt.Id)), "the shuffle had not run");
+            Assert.Equal(Early, await db.ListLengthAsync(QueueKeys.PreQueueArrivals(evt.Id)));
+            Assert.Equal(Late, await db.ListLengthAsync(QueueKeys.Late(evt.Id)));
+            doomed.Kill();
+        }
+
+        // The fixture's workers are back: one of them takes the lapsed lease, draws its own order and drains.
+        await using var sql = fixture.CreateDbContext();
+        await WaitlistTestApi.EventuallyAsync(async () => await sql.BookingRequests.CountAsync(r => r.EventId == eventId) == Early + Late,
+            TimeSpan.FromSeconds(30), "every request's answer");
+        // The dead worker's shuffle reaches Redis only now: it must change nothing.
+        proxy.Restore();
+        await Task.Delay(300);
+
+        var answers = await sql.BookingRequests.AsNoTracking().Where(r => r.EventId == eventId).ToDictionaryAsync(r => r.Id);
+        Assert.Equal(early.Concat(late).Select(r => r.RequestId).Order(), answers.Keys.Order());
+        Assert.Equal(Tickets, early.Count(r => answers[r.RequestId].Status == BookingRequestStatus.Confirmed));
+        Assert.All(late, r => Assert.Equal(BookingRequestStatus.Rejected, answers[r.RequestId].Status));
+        // One order: every request placed once, the pre-queue (seq 1 to 60) ahead of the late ones (61 to 70).
+        var seqs = new Dictionary<long, long>();
+        foreach (var request in early.Concat(late))
+        {
+            seqs[request.RequestId] = (long)await db.HashGetAsync(QueueKeys.Request(request.RequestId), "seq");
+        }
+        Assert.Equal(Enumerable.Range(1, Early).Select(i => (long)i), early.Select(r => seqs[r.RequestId]).Order());
+        Assert.Equal(Enumerable.Range(Early + 1, Late).Select(i => (long)i), late.Select(r => seqs[r.RequestId]).Order());
+        Assert.Equal(Early + Late, (long)await db.StringGetAsync(QueueKeys.Sequence(eventId)));
+        await fixture.AssertBookingInvariantsAsync(eventId, expectedBooked: Tickets);
+        buyers.ForEach(b => b.Dispose());
+    }
+}
