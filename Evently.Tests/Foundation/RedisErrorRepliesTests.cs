@@ -66,8 +66,8 @@ public sealed class RedisErrorRepliesTests(EventlyAppFixture fixture, ITestOutpu
             using var userOnOther = other.As(newcomer);
             await provoke();
             // The fault is real: a write to this Redis is refused with that reply.
-            var refused = await Assert.ThrowsAsync<RedisServerException>(() => redis.CommandAsync("SET", "evently:test:probe", "1"));
-            Assert.StartsWith(reply, refused.Message);
+            // (Through redis-cli: a Redis that cannot persist refuses even the PING of a client's handshake.)
+            Assert.StartsWith(reply, await redis.CliReplyAsync("SET", "evently:test:probe", "1"));
 
             var login = await anonymous.PostAsJsonAsync("/api/auth/login", new { email = newcomer.User.Email, password = "password123" });
             var booking = await user.BookAsync(normal.Id, 1);
@@ -112,7 +112,7 @@ public sealed class RedisErrorRepliesTests(EventlyAppFixture fixture, ITestOutpu
         Directory.Delete(redis.DataDirectory, recursive: true);
         await redis.CommandAsync("CONFIG", "SET", "save", "3600 1");
         await redis.CommandAsync("BGSAVE");
-        await WaitlistTestApi.EventuallyAsync(async () => ((string)(await redis.CommandAsync("INFO", "persistence"))!).Contains("rdb_last_bgsave_status:err"),
+        await WaitlistTestApi.EventuallyAsync(async () => (await redis.CliReplyAsync("INFO", "persistence")).Contains("rdb_last_bgsave_status:err"),
             TimeSpan.FromSeconds(10), "a failed snapshot");
     }
 }

@@ -52,13 +52,20 @@ public sealed class RedisServerProcess : IAsyncDisposable
     /// </summary>
     public async Task CliAsync(params string[] command)
     {
-        using var cli = Process.Start(new ProcessStartInfo("redis-cli", ["-p", _port.ToString(), .. command]) { RedirectStandardOutput = true })!;
-        var output = await cli.StandardOutput.ReadToEndAsync();
-        await cli.WaitForExitAsync();
-        if (cli.ExitCode != 0 || output.StartsWith("ERR") || output.StartsWith("MISCONF"))
+        var output = await CliReplyAsync(command);
+        if (output.StartsWith("ERR") || output.StartsWith("MISCONF"))
         {
             throw new InvalidOperationException($"redis-cli {string.Join(' ', command)}: {output}");
         }
+    }
+
+    /// <summary>The server's reply to a command sent alone through redis-cli, an error reply included.</summary>
+    public async Task<string> CliReplyAsync(params string[] command)
+    {
+        using var cli = Process.Start(new ProcessStartInfo("redis-cli", ["-p", _port.ToString(), .. command]) { RedirectStandardOutput = true })!;
+        var output = await cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        return cli.ExitCode == 0 ? output.Trim() : throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} exited {cli.ExitCode}");
     }
 
     public async Task RunAsync()
