@@ -1,3 +1,4 @@
+using Aspire.Hosting.Testing;
 using Evently.Domain.Bookings;
 using Microsoft.EntityFrameworkCore;
 
@@ -111,7 +112,7 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
 
         // The only worker reaches Redis through a proxy that holds its shuffle (the one call that names the event's
         // answers channel before any answer): it has drawn its order and sent it, and waits for Redis's reply.
-        var (proxy, throughProxy) = await FaultProxy.ForRedisAsync(fixture);
+        var (proxy, throughProxy) = FaultProxy.ForRedis((await fixture.App.GetConnectionStringAsync("redis"))!);
         await using var _ = proxy;
         List<WaitingRequestDto> early, late;
         long eventId;

@@ -34,10 +34,10 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
 
-    /// <summary>A proxy in front of the fixture's Redis, and the connection string that goes through it.</summary>
-    public static async Task<(FaultProxy Proxy, string ConnectionString)> ForRedisAsync(EventlyAppFixture fixture)
+    /// <summary>A proxy in front of a Redis, and the connection string that goes through it.</summary>
+    public static (FaultProxy Proxy, string ConnectionString) ForRedis(string redisConnectionString)
     {
-        var options = StackExchange.Redis.ConfigurationOptions.Parse((await fixture.App.GetConnectionStringAsync("redis"))!);
+        var options = StackExchange.Redis.ConfigurationOptions.Parse(redisConnectionString);
         var (host, port) = options.EndPoints.Single() switch
         {
             System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
