@@ -80,14 +80,25 @@ public static class BookingsApi
         ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken)
     {
         var command = new BookingCommand(user.UserId(), request.EventId ?? 0, request.Quantity, request.SeatIds, idempotencyKey);
-        Result<BookingOutcome> result;
         var facts = command.EventId > 0 ? await services.Reads.FactsAsync(command.EventId, cancellationToken) : null;
-        if (facts is { HighDemand: true })
+        var toQueue = facts is { HighDemand: true };
+        var result = default(Result<BookingOutcome>);
+        if (!toQueue)
+        {
+            result = await services.Book.HandleAsync(command, facts, cancellationToken);
+            // Made high-demand since this replica's facts were read (events are never deleted): queued instead.
+            toQueue = result.Error == BookingErrors.HighDemand;
+            if (toQueue)
+            {
+                facts = await EventFacts.LoadAsync(services.Db, command.EventId, cancellationToken);
+            }
+        }
+        if (toQueue)
         {
             // The high-demand path: no database write; the worker books it (or not) and answers exactly once.
             try
             {
-                result = await services.Intake.HandleAsync(command, facts, cancellationToken);
+                result = await services.Intake.HandleAsync(command, facts!, cancellationToken);
             }
             catch (Exception ex) when (RedisConnection.IsOutage(ex))
             {
@@ -95,10 +106,6 @@ public static class BookingsApi
                 return Problems.Unavailable("The booking queue of this high-demand event is unavailable right now; the request may or " +
                     "may not have been queued. Repeat it with the same Idempotency-Key to find out, without queuing it twice.");
             }
-        }
-        else
-        {
-            result = await services.Book.HandleAsync(command, facts, cancellationToken);
         }
 
         if (!result.Succeeded)

@@ -12,7 +12,7 @@ namespace Evently.Domain.Bookings;
 
 /// <summary>
 /// Books tickets directly (an event that is not high-demand): a quantity, or chosen seats. The tickets are taken
-/// by one conditional write (<see cref="Capacity.TakeForBookingsSql"/>) that InnoDB evaluates under the event row's
+/// by one conditional write (<see cref="Capacity.TakeForDirectBookingsSql"/>) that InnoDB evaluates under the event row's
 /// lock, so two bookings can never both see the same free tickets; seats are taken the same way, all or none. A
 /// repeated Idempotency-Key answers with its first outcome (<see cref="BookingReplay"/>).
 /// </summary>
@@ -48,7 +48,8 @@ public sealed class BookTickets(
             var evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == command.EventId, cancellationToken);
             seats = await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken);
             var read = evt is null ? null : EventFacts.Of(evt, seats);
-            if ((BookingRules.CheckEvent(read, command, timeProvider.UtcNow()) ?? BookingRules.CheckOnSale(read!, timeProvider.UtcNow())) is { } refused)
+            if ((BookingRules.CheckEvent(read, command, timeProvider.UtcNow()) ?? BookingRules.CheckOnSale(read!, timeProvider.UtcNow())
+                    ?? (read!.HighDemand ? BookingErrors.HighDemand : null)) is { } refused)
             {
                 return await RefuseAsync(command, fingerprint, refused, cancellationToken);
             }
@@ -94,13 +95,13 @@ public sealed class BookTickets(
         var tickets = BookingRules.Tickets(command);
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
-        var taken = await db.Database.ExecuteSqlRawAsync(Capacity.TakeForBookingsSql,
+        var taken = await db.Database.ExecuteSqlRawAsync(Capacity.TakeForDirectBookingsSql,
             [new MySqlParameter("@eventId", command.EventId), new MySqlParameter("@tickets", tickets), new MySqlParameter("@count", 1),
                 new MySqlParameter("@now", now)], ct);
         if (taken == 0)
         {
             await transaction.RollbackAsync(ct);
-            return await reads.WhyNotBookableAsync(command.EventId, now, ct);
+            return await reads.WhyNotBookableAsync(command.EventId, now, ct, direct: true);
         }
         if (!await SeatWrites.TryTakeAsync(db, command.EventId, seats.Select(s => s.Id).ToList(), ct))
         {
@@ -171,7 +172,7 @@ public sealed class BookTickets(
                 // with the same key won, and its outcome is the answer (see RefuseAsync).
                 return await reads.FindWrittenAsync(attempt.Token, ct) is { } made ? made : BookingErrors.SoldOut;
             }
-            return booking ?? (Result<Booking>)await reads.WhyNotBookableAsync(command.EventId, now, ct, seatsChosen: false);
+            return booking ?? (Result<Booking>)await reads.WhyNotBookableAsync(command.EventId, now, ct, seatsChosen: false, direct: true);
         }
         finally
         {

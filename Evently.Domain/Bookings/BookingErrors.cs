@@ -13,6 +13,13 @@ public static class BookingErrors
 
     public static readonly DomainError EventNotFound = DomainError.NotFound("The event (or it is cancelled)");
 
+    /// <summary>
+    /// Never answered: a direct booking of an event that has become high-demand since the caller read its facts, which the
+    /// caller then queues instead.
+    /// </summary>
+    public static readonly DomainError HighDemand =
+        new(ErrorKind.Conflict, "high-demand", "This event takes bookings through its queue.");
+
     public static readonly DomainError SoldOut =
         new(ErrorKind.Conflict, "sold-out", "Not enough tickets are left for this event.");
 

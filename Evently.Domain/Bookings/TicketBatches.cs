@@ -153,7 +153,7 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
     }
 
     /// <summary>
-    /// The batch, as one transaction: the conditional write of <see cref="Capacity.TakeForBookingsSql"/> for the sum
+    /// The batch, as one transaction: the conditional write of <see cref="Capacity.TakeForDirectBookingsSql"/> for the sum
     /// of its tickets; each row of the INSERT is written only if the UPDATE took them; the day's rollup counts what
     /// the INSERT wrote; the keys' records; then the bookings written, with their event's name.
     /// </summary>
@@ -161,7 +161,7 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
     {
         var command = new MySqlCommand { Connection = connection };
         var sql = new StringBuilder("START TRANSACTION;\n")
-            .Append(Capacity.TakeForBookingsSql).Append(" AND NOT HasSeating;\n")
+            .Append(Capacity.TakeForDirectBookingsSql).Append(" AND NOT HasSeating;\n")
             .Append("INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, AttemptId)\n");
         for (var i = 0; i < tickets.Count; i++)
         {

@@ -22,6 +22,12 @@ public static class Capacity
           WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND {CanTakeSql}
         """;
 
+    /// <summary>
+    /// <see cref="TakeForBookingsSql"/> for a booking made directly: never of a high-demand event, whose bookings only its
+    /// queue makes, whatever the caller's cached facts said (an admin's change on another replica may not have reached it).
+    /// </summary>
+    public const string TakeForDirectBookingsSql = TakeForBookingsSql + " AND NOT HighDemand";
+
     /// <summary>Tickets taken: booked, or held for offers. A capacity may not fall below it.</summary>
     public static int Taken(int booked, int held) => booked + held;
 

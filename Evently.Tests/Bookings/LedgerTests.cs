@@ -34,6 +34,27 @@ public sealed class LedgerTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task A_replica_that_has_not_heard_of_the_change_to_high_demand_queues_the_booking_instead_of_booking_directly()
+    {
+        // A replica on a Redis of its own hears of no admin change: its cached facts stay those of a plain event.
+        await using var ownRedis = await RedisServerProcess.StartAsync("no", "everysec");
+        await using var unaware = await ServiceProcess.StartApiAsync(fixture, redis: ownRedis.ConnectionString + ",abortConnect=false");
+        using var admin = await fixture.AdminAsync();
+        var body = TestApi.NewEventBody(capacity: 10);
+        var evt = await admin.CreateEventAsync(body);
+        using var member = await fixture.NewUserAsync();
+        using var user = unaware.As(member);
+        await user.BookAsync(evt.Id, 1).BookedAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "highDemand", true))).StatusCode);
+        var after = await user.BookAsync(evt.Id, 1);
+
+        // The database says high-demand: the request goes to the queue, and no ticket was taken directly.
+        Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
+        await AssertOneBookingAsync(member, evt.Id, expectedBooked: 1);
+    }
+
+    [Fact]
     public async Task A_key_that_was_queued_answers_the_same_request_after_the_event_turns_normal()
     {
         using var admin = await fixture.AdminAsync();
