@@ -54,7 +54,8 @@ public sealed class SharedTokenBucket : RateLimiter
     public SharedTokenBucket(string partition, int limit, TimeSpan period, IConnectionMultiplexer redis, ILogger logger)
     {
         _redis = redis;
-        _key = $"evently:ratelimit:{partition}";
+        // The partition is the key's hash tag ({user:42}): on a cluster, anything kept beside a bucket shares its slot.
+        _key = $"evently:ratelimit:{{{partition}}}";
         _limit = limit;
         _period = period;
         _batch = Math.Max(1, limit / 20);

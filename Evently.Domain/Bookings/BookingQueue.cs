@@ -143,11 +143,11 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             QueueKeys.FirstRequestId(eventId), QueueKeys.Prefix(eventId),
             salesStartAt is { } opens ? new DateTimeOffset(opens, TimeSpan.Zero).ToUnixTimeMilliseconds() : ""
         ];
-        // The event is watched before the script runs (sent together: Redis runs them in order), so a request the
-        // script queued is drained even if its reply is lost and the repeat only replays it.
-        var watched = db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
+        // The event is watched before the script runs, so a request the script queued is drained even if its reply is
+        // lost and the repeat only replays it. Awaited first: on a cluster the watch bucket may be on another node, and
+        // one that is down must refuse the request (503) before the script queues what no worker would look for.
+        await db.SetAddAsync(QueueKeys.ActiveEventsOf(eventId), eventId);
         var result = (RedisResult[])(await EnqueueScript.EvaluateAsync(db, keys, args))!;
-        await watched;
         if ((int)result[0] == 4)
         {
             var highest = await idFloor();
@@ -160,7 +160,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             // The first of a burst: a worker may have retired the event between the watch above and the script, as
             // its stream was empty. Watched again, and the workers woken (QueueReader.RetireIfEmptyAsync checks again
             // after it lets an event go).
-            await db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
+            await db.SetAddAsync(QueueKeys.ActiveEventsOf(eventId), eventId);
             await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel.Name), "queue", CommandFlags.FireAndForget);
         }
         return (outcome, long.Parse((string)result[1]!, CultureInfo.InvariantCulture), (long)result[2] is >= 0 and var position ? position : null);
@@ -201,14 +201,19 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
 
     /// <summary>
     /// Holds the drain (intake goes on): for an operator who wants to look before selling, and for the
-    /// benchmark, which measures the intake and the drain one at a time.
+    /// benchmark, which measures the intake and the drain one at a time. Every watch bucket holds it.
     /// </summary>
-    public Task PauseAsync() => redis.GetDatabase().StringSetAsync(QueueKeys.Paused, 1);
+    public Task PauseAsync()
+    {
+        var db = redis.GetDatabase();
+        return Task.WhenAll(Enumerable.Range(0, QueueKeys.WatchBuckets).Select(b => db.StringSetAsync(QueueKeys.Paused(b), 1)));
+    }
 
     /// <summary>Lets the drain go on, and wakes the workers rather than leaving it to their next look.</summary>
     public async Task ResumeAsync()
     {
-        await redis.GetDatabase().KeyDeleteAsync(QueueKeys.Paused);
+        var db = redis.GetDatabase();
+        await Task.WhenAll(Enumerable.Range(0, QueueKeys.WatchBuckets).Select(b => db.KeyDeleteAsync(QueueKeys.Paused(b))));
         await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel.Name), "queue");
     }
 }

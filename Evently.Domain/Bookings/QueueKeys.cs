@@ -18,11 +18,24 @@ public static class QueueKeys
     /// <summary>Request ids of one event are its id times 2^28 plus a counter: 268 million per event, under 2^53 below event 2^25.</summary>
     public const int RequestIdBits = 28;
 
-    /// <summary>Events with requests to drain (a plain set: the one global key, written apart from the event's own).</summary>
-    public static readonly RedisKey ActiveEvents = "evently:queue:events";
+    /// <summary>
+    /// The index of events with requests to drain is split into this many buckets, each a small set under a hash tag of
+    /// its own (<c>{q&lt;n&gt;}</c>): spread over a cluster's nodes, so that no node holds every intake's write, and one
+    /// node down hides only the buckets it serves. An event's bucket and its queue's keys are in different slots: they
+    /// are never written by one script (see <see cref="BookingQueue.EnqueueAsync"/> and <see cref="QueueReader.RetireIfEmptyAsync"/>).
+    /// </summary>
+    public const int WatchBuckets = 16;
 
-    /// <summary>Present while an operator (or the benchmark) holds the drain.</summary>
-    public static readonly RedisKey Paused = "evently:queue:paused";
+    public static int BucketOf(long eventId) => (int)(eventId % WatchBuckets);
+
+    /// <summary>One bucket of events with requests to drain.</summary>
+    public static RedisKey ActiveEvents(int bucket) => $"evently:{{q{bucket}}}:events";
+
+    /// <summary>The bucket that watches the event.</summary>
+    public static RedisKey ActiveEventsOf(long eventId) => ActiveEvents(BucketOf(eventId));
+
+    /// <summary>Present while an operator (or the benchmark) holds the drain of the bucket's events.</summary>
+    public static RedisKey Paused(int bucket) => $"evently:{{q{bucket}}}:paused";
 
     public static string Tag(long eventId) => $"{{e{eventId}}}";
 

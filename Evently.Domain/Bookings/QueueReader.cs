@@ -10,6 +10,9 @@ public sealed record QueueBatch(List<(RedisValue EntryId, QueuedRequest Request)
     public int Count => Requests.Count + Malformed.Count;
 }
 
+/// <summary>The events a worker drains, and whether some are held or could not be looked up (look again soon).</summary>
+public sealed record WatchedEvents(IReadOnlyList<long> Events, bool Held, bool Unreadable);
+
 /// <summary>
 /// The worker's side of the high-demand queue: one worker at a time drains an event (a lease), through a consumer
 /// group, so each event's requests are answered in the order they were accepted; answers are published and the
@@ -21,10 +24,47 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
     private static readonly TimeSpan AnsweredLifetime = TimeSpan.FromDays(1);
     private static readonly TimeSpan RetiredLifetime = TimeSpan.FromHours(1);
 
-    public async Task<IReadOnlyList<long>> ActiveEventsAsync() =>
-        (await redis.GetDatabase().SetMembersAsync(QueueKeys.ActiveEvents)).Select(v => (long)v).ToList();
+    // Each watch bucket's events as last read: on a cluster, a bucket whose node is down still names its events, and
+    // those whose queues live on other nodes go on draining.
+    private readonly IReadOnlyList<long>?[] _lastRead = new IReadOnlyList<long>?[QueueKeys.WatchBuckets];
 
-    public Task<bool> IsPausedAsync() => redis.GetDatabase().KeyExistsAsync(QueueKeys.Paused);
+    /// <summary>
+    /// The events with requests to drain, from every watch bucket at once (one round trip per node), less those of a
+    /// bucket held (<see cref="BookingQueue.PauseAsync"/>); a bucket that cannot be read counts with its events as last
+    /// read. Throws only when no bucket can be read: Redis as a whole cannot serve.
+    /// </summary>
+    public async Task<WatchedEvents> ActiveEventsAsync()
+    {
+        var db = redis.GetDatabase();
+        var reads = Enumerable.Range(0, QueueKeys.WatchBuckets)
+            .Select(b => (Held: db.KeyExistsAsync(QueueKeys.Paused(b)), Members: db.SetMembersAsync(QueueKeys.ActiveEvents(b)))).ToArray();
+        var events = new List<long>();
+        var held = false;
+        var unreadable = new List<Exception>();
+        for (var bucket = 0; bucket < reads.Length; bucket++)
+        {
+            try
+            {
+                var members = await reads[bucket].Members;
+                if (await reads[bucket].Held)
+                {
+                    held = true;
+                    continue;
+                }
+                _lastRead[bucket] = members.Select(v => (long)v).ToList();
+            }
+            catch (Exception ex) when (RedisConnection.IsOutage(ex))
+            {
+                unreadable.Add(ex);
+            }
+            events.AddRange(_lastRead[bucket] ?? []);
+        }
+        if (unreadable.Count == reads.Length)
+        {
+            throw unreadable[0];
+        }
+        return new WatchedEvents(events, held, unreadable.Count > 0);
+    }
 
     /// <summary>Takes (or renews) the right to drain an event's stream: one worker per event keeps its order.</summary>
     public async Task<bool> TryLeaseAsync(long eventId, string worker, TimeSpan lifetime) =>
@@ -187,8 +227,9 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
 
     /// <summary>
     /// Lets go of an event whose stream is empty: its keys expire unless requests come again, and the workers stop
-    /// looking at it. The active set lives in another slot than the stream, so the set is changed first and the
-    /// stream checked again after: an intake in between (which adds the event back) is never lost.
+    /// looking at it. The watch bucket lives in another slot than the stream (on a cluster, perhaps on another node), so
+    /// the bucket is changed first and the stream checked again after: an intake in between (which adds the event back
+    /// after its script, when it was the first of a burst) is never lost.
     /// </summary>
     public async Task RetireIfEmptyAsync(long eventId)
     {
@@ -201,11 +242,11 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         {
             return;
         }
-        await db.SetRemoveAsync(QueueKeys.ActiveEvents, eventId);
+        await db.SetRemoveAsync(QueueKeys.ActiveEventsOf(eventId), eventId);
         if (await db.StreamLengthAsync(QueueKeys.Stream(eventId)) > 0
             || await db.KeyExistsAsync([QueueKeys.PreQueueArrivals(eventId), QueueKeys.Late(eventId)]) > 0)
         {
-            await db.SetAddAsync(QueueKeys.ActiveEvents, eventId);
+            await db.SetAddAsync(QueueKeys.ActiveEventsOf(eventId), eventId);
         }
     }
 }

@@ -120,7 +120,7 @@ public sealed class LedgerTests(EventlyAppFixture fixture)
 
         await using (var redis = await QueueTestApi.ConnectRedisAsync(fixture, admin: true))
         {
-            await redis.GetServers().Single().FlushAllDatabasesAsync();
+            await Task.WhenAll(redis.GetServers().Where(s => !s.IsReplica).Select(s => s.FlushAllDatabasesAsync()));
         }
         var repeat = await QueueTestApi.QueuedAsync(await first.BookAsync(evt.Id, 1, key));
         var fresh = await QueueTestApi.QueuedAsync(await second.BookAsync(evt.Id, 1));

@@ -72,7 +72,7 @@ public sealed class QueueDrainTests(EventlyAppFixture fixture)
         await using var direct = await QueueTestApi.ConnectRedisAsync(fixture);
         var first = await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1));
         await QueueTestApi.AnsweredAsync(user, first.RequestId, AnswerBound);
-        await WaitlistTestApi.EventuallyAsync(async () => !await direct.GetDatabase().SetContainsAsync(QueueKeys.ActiveEvents, evt.Id),
+        await WaitlistTestApi.EventuallyAsync(async () => !await direct.GetDatabase().SetContainsAsync(QueueKeys.ActiveEventsOf(evt.Id), evt.Id),
             AnswerBound, "the workers to let the drained event go");
 
         proxy.CutReplyToNext(key);
@@ -148,7 +148,7 @@ public sealed class QueueDrainTests(EventlyAppFixture fixture)
         Assert.Equal("rejected", (await QueueTestApi.AnsweredAsync(latecomer, rejected.RequestId, AnswerBound)).Status);
 
         await using var redis = await QueueTestApi.ConnectRedisAsync(fixture, admin: true);
-        var server = redis.GetServers().Single();
+        var server = redis.GetServer(QueueKeys.Stream(evt.Id));
         var db = redis.GetDatabase();
         List<(string Key, TimeSpan? Ttl)> keys = [];
         // Once the worker has found the stream empty, it retires it; until then the stream is queue state in flight.
@@ -163,6 +163,6 @@ public sealed class QueueDrainTests(EventlyAppFixture fixture)
         }, AnswerBound, "every key of the event to have an expiry");
         Assert.Contains(keys, k => k.Key == QueueKeys.Stream(evt.Id).ToString());
         Assert.Contains(keys, k => k.Key == QueueKeys.Request(confirmed.RequestId).ToString());
-        Assert.False(await db.SetContainsAsync(QueueKeys.ActiveEvents, evt.Id), "a retired event is no longer watched");
+        Assert.False(await db.SetContainsAsync(QueueKeys.ActiveEventsOf(evt.Id), evt.Id), "a retired event is no longer watched");
     }
 }

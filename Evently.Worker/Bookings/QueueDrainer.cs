@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Evently.Domain.Bookings;
+using Evently.Domain.Infrastructure;
 using Evently.Worker.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -36,11 +37,8 @@ public sealed class QueueDrainer(
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var bookings = services.GetRequiredService<QueuedBookings>();
-        if (await queue.IsPausedAsync())
-        {
-            return TimeSpan.FromMilliseconds(100);
-        }
-        var events = await queue.ActiveEventsAsync();
+        var watched = await queue.ActiveEventsAsync();
+        var events = watched.Events;
         var answered = 0;
         var sleep = LongestSleep;
         var waiting = 0;
@@ -66,7 +64,11 @@ public sealed class QueueDrainer(
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 var failures = _backoff.GetValueOrDefault(eventId).Failures + 1;
-                var wait = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, failures - 1)));
+                // A Redis node that cannot serve (on a cluster: this event's) is tried again as soon as Redis is every
+                // other caller; any other failure backs off.
+                var wait = RedisConnection.IsOutage(ex)
+                    ? RedisConnection.SkipAfterOutage
+                    : TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, failures - 1)));
                 _backoff[eventId] = (failures, timeProvider.GetUtcNow().UtcDateTime + wait);
                 logger.LogWarning(ex, "Draining event {EventId} failed ({Failures} in a row); next try in {Wait}", eventId, failures, wait);
             }
@@ -76,8 +78,13 @@ public sealed class QueueDrainer(
             Signal.Wake();
             return TimeSpan.Zero;
         }
-        // While any stream is active (perhaps leased by another worker), look again soon; a sale that opens later, at its time.
-        return events.Count > waiting ? TimeSpan.FromMilliseconds(20) : sleep;
+        // While any stream is active (perhaps leased by another worker), look again soon; a sale that opens later, at its
+        // time; a held drain or a watch bucket that could not be read, within a tenth of a second.
+        if (events.Count > waiting)
+        {
+            return TimeSpan.FromMilliseconds(20);
+        }
+        return watched.Held || watched.Unreadable ? TimeSpan.FromMilliseconds(Math.Min(100, sleep.TotalMilliseconds)) : sleep;
     }
 
     /// <returns>How many entries were answered or dropped; how long until the sale opens when it has not.</returns>
