@@ -9,7 +9,7 @@ namespace Evently.Tests.Infrastructure;
 /// Starts the whole AppHost once for the collection: MariaDB and Redis as local processes in a
 /// throw-away data dir, migrations, the API and the worker.
 /// </summary>
-public sealed class EventlyAppFixture : IAsyncLifetime
+public class EventlyAppFixture : IAsyncLifetime
 {
     private LocalApp? _local;
 
@@ -37,6 +37,9 @@ public sealed class EventlyAppFixture : IAsyncLifetime
     // How soon the requests a killed worker had taken from the booking queue are taken by another.
     public const int QueueLeaseSeconds = 2;
 
+    /// <summary>More AppHost settings, for a fixture that runs the same app another way (<see cref="ClusterAppFixture"/>).</summary>
+    protected virtual IEnumerable<string> Settings => [];
+
     public async Task InitializeAsync()
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -50,7 +53,8 @@ public sealed class EventlyAppFixture : IAsyncLifetime
             $"Evently:Replicas:Api={Replicas}",
             $"Evently:Replicas:Worker={Replicas}",
             $"Evently:Waitlist:OfferSeconds={OfferSeconds}",
-            $"Evently:Worker:Queue:LeaseSeconds={QueueLeaseSeconds}"
+            $"Evently:Worker:Queue:LeaseSeconds={QueueLeaseSeconds}",
+            .. Settings
         ], cancellation.Token, replicas: Replicas);
 
         Api = CreateApiClient();

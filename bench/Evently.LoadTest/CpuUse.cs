@@ -84,7 +84,7 @@ internal sealed class CpuUse
     }
 
     // utime + stime of every process; /proc/{pid}/stat's comm may hold spaces, so fields are read after the last ')'.
-    private static Dictionary<int, long> Snapshot()
+    internal static Dictionary<int, long> Snapshot()
     {
         var ticks = new Dictionary<int, long>();
         if (!Directory.Exists("/proc/self"))

@@ -148,7 +148,7 @@ internal static class HighDemandScenario
     }
 
     // One INSERT ... SELECT over MariaDB's sequence engine, then one token per user, signed like the API's own.
-    private static async Task<string[]> SeedUsersAsync(string connectionString)
+    internal static async Task<string[]> SeedUsersAsync(string connectionString)
     {
         var prefix = $"hd{DateTime.UtcNow:HHmmss}";
         await using var db = new MySqlConnection(connectionString);

@@ -3,6 +3,7 @@ using Evently.LoadTest;
 using Evently.Tests.Infrastructure;
 
 var settings = LoadSettings.Parse(args);
+if (args.Contains("--hot-events")) return await HotEventsScenario.RunAsync(args);
 var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
 Console.WriteLine($"Machine: {machine}");
 
