@@ -44,7 +44,7 @@ internal static class HotEventsScenario
             $"{RedisCluster.ConfigurationKey}={cluster}"
         ], cancellation.Token);
         var database = (await local.App.GetConnectionStringAsync("evently"))!;
-        await using var redis = await ConnectionMultiplexer.ConnectAsync((await local.App.GetConnectionStringAsync("redis"))!);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await local.App.GetConnectionStringAsync("redis"))! + ",allowAdmin=true");
         var nodes = await RedisNodesAsync(redis);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(1_000, clients) })
         {
