@@ -128,6 +128,36 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
     }
 
     [Fact]
+    public async Task A_cancel_whose_database_connection_is_cut_at_its_commit_is_retried_and_answers_204()
+    {
+        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
+        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
+        database.Server = "127.0.0.1";
+        database.Port = (uint)proxy.Port;
+        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: database.ConnectionString);
+        using var admin = await fixture.AdminAsync();
+        using var user = await fixture.NewUserAsync();
+        using var replicaUser = replica.As(user);
+        var evt = await admin.CreateEventAsync(capacity: 2);
+        var booking = await user.BookAsync(evt.Id, 2).BookedAsync();
+
+        // The cancel's transaction has run its statements and sent its commit, which the cut then loses: the server
+        // rolls the transaction back, and the client is left holding a connection the driver has closed.
+        proxy.HoldAt("commit");
+        var cancel = replicaUser.Http.DeleteAsync($"/api/bookings/{booking.Id}");
+        await proxy.Held.WaitAsync(TimeSpan.FromSeconds(10));
+        proxy.Break();
+        await Task.Delay(200);
+        proxy.Count("commit");
+        proxy.Restore();
+
+        var answer = await cancel;
+        Assert.True(answer.StatusCode == HttpStatusCode.NoContent, $"{(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}\n{replica.Output}");
+        Assert.True(proxy.Counted >= 1, "the cancel was not tried again after the cut");
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 0);
+    }
+
+    [Fact]
     public async Task A_worker_started_without_Redis_does_its_database_duties_and_drains_the_queue_once_Redis_is_up()
     {
         // Its database through a proxy that sees its queries; its Redis a port where nothing listens yet.
