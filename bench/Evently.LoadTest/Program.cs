@@ -2,6 +2,11 @@ using System.Runtime.InteropServices;
 using Evently.LoadTest;
 using Evently.Tests.Infrastructure;
 
+if (args is [StreamHolder.ChildArgument, var streamsOf])
+{
+    return await StreamHolder.RunChildAsync(new Uri(streamsOf));
+}
+
 var settings = LoadSettings.Parse(args);
 var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
 Console.WriteLine($"Machine: {machine}");
@@ -83,6 +88,14 @@ if (settings.Mixed)
     mixedHolds = mixed.Invariants.Holds;
 }
 
+var waitingRoomHolds = true;
+if (settings.WaitingRoom)
+{
+    var waitingRoom = await WaitingRoomScenario.RunAsync(api, app, settings.Buyers, settings.QueueTickets);
+    WaitingRoomScenario.Print(waitingRoom);
+    waitingRoomHolds = waitingRoom.Holds;
+}
+
 var queueHolds = true;
 if (settings.Queue)
 {
@@ -95,4 +108,4 @@ if (settings.Queue)
         queueHolds &= onSale.Holds;
     }
 }
-return invariants.Holds && mixedHolds && queueHolds ? 0 : 1;
+return invariants.Holds && mixedHolds && queueHolds && waitingRoomHolds ? 0 : 1;
