@@ -73,6 +73,7 @@ ScenarioResult[] results = settings.Direct
         await LoadRunner.RunTimedAsync($"Cancel, {seed.SpreadEventCount:N0} events", 204, settings, CancelAsync)
     ]
     : [baseline];
+results = [.. results, .. await RawSqlScenario.RunAsync((await app.DatabaseConnectionStringAsync())!, seed, settings, results)];
 
 var invariants = await ledger.VerifyAsync(api, seed.Events);
 Report.Print(machine, settings, results, invariants);

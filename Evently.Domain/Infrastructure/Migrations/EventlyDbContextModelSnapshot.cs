@@ -419,6 +419,9 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.Property<long?>("EventId")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("InAppOnly")
+                        .HasColumnType("tinyint(1)");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -444,9 +447,9 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("EmailedAt", "EmailFailedAt");
-
                     b.HasIndex("UserId", "CreatedAt");
+
+                    b.HasIndex("EmailedAt", "EmailFailedAt", "InAppOnly");
 
                     b.ToTable("notifications", (string)null);
                 });
