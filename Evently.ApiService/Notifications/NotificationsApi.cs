@@ -22,7 +22,7 @@ public static class NotificationsApi
             .WithName("ListNotifications")
             .WithSummary("The caller's notifications, newest first")
             .WithDescription("Kinds: waitlist-offer, offer-expired, booking-confirmed, booking-rejected, event-cancelled, event-changed. " +
-                "Each is also e-mailed by the worker, except booking-rejected, which is in-app only.");
+                "Each is also e-mailed by the worker.");
 
         api.MapPost("/{id:long}/read", MarkRead)
             .WithName("MarkNotificationRead")

@@ -57,19 +57,16 @@ internal static class QueuedAnswerRows
         var decided = answers.Where(a => !decision.IsRepeat(a)).ToList();
         if (decided.Count > 0)
         {
-            await InsertAsync(db, "INSERT INTO notifications (UserId, Kind, InAppOnly, EventId, Message, CreatedAt, EmailAttempts, TraceParent)",
-                decided.Select(a =>
+            await InsertAsync(db, "INSERT INTO notifications (UserId, Kind, EventId, Message, CreatedAt, EmailAttempts, TraceParent)",
+                decided.Select(a => new object?[]
                 {
-                    var confirmed = a.Status == BookingRequestStatus.Confirmed;
-                    var kind = confirmed ? NotificationKinds.BookingConfirmed : NotificationKinds.BookingRejected;
-                    return new object?[]
-                    {
-                        a.Request.UserId, kind, NotificationKinds.IsInAppOnly(kind), eventId,
-                        confirmed
-                            ? $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} is confirmed: booking {a.BookingId}."
-                            : $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} could not be confirmed ({a.Reason}).",
-                        now, 0, a.Request.TraceParent
-                    };
+                    a.Request.UserId,
+                    a.Status == BookingRequestStatus.Confirmed ? NotificationKinds.BookingConfirmed : NotificationKinds.BookingRejected,
+                    eventId,
+                    a.Status == BookingRequestStatus.Confirmed
+                        ? $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} is confirmed: booking {a.BookingId}."
+                        : $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} could not be confirmed ({a.Reason}).",
+                    now, 0, a.Request.TraceParent
                 }), ct);
         }
     }

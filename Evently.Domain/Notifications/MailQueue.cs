@@ -27,7 +27,7 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
             var due = await db.Notifications.FromSql($"""
                 SELECT * FROM notifications
-                WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL AND InAppOnly = FALSE AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {now})
+                WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {now})
                 ORDER BY Id LIMIT {take} FOR UPDATE SKIP LOCKED
                 """).ToListAsync(ct);
             due.ForEach(n => n.NextEmailAttemptAt = now + Lease);
@@ -68,7 +68,7 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
 
     /// <summary>When the next mail is due, if any is waiting.</summary>
     public Task<DateTime?> NextDueAsync(CancellationToken ct) =>
-        db.Notifications.Where(n => n.EmailedAt == null && n.EmailFailedAt == null && !n.InAppOnly)
+        db.Notifications.Where(n => n.EmailedAt == null && n.EmailFailedAt == null)
             .MinAsync(n => (DateTime?)(n.NextEmailAttemptAt ?? n.CreatedAt), ct);
 
     // 2 s, 4 s, 8 s, 16 s between refused attempts.

@@ -10,11 +10,8 @@ public sealed class Notification
     public DateTime CreatedAt { get; set; }
     public DateTime? ReadAt { get; set; }
 
-    // Set once the e-mail went out; the worker sends the ones still NULL, unless the notification is in-app only.
+    // Set once the e-mail went out; the worker sends the ones still NULL.
     public DateTime? EmailedAt { get; set; }
-
-    // Never e-mailed (NotificationKinds.IsInAppOnly): the notification is the whole message.
-    public bool InAppOnly { get; set; }
 
     // Delivery bookkeeping of the worker's mail sender: refused attempts so far, when to try next (also a
     // lease: a sender moves it forward before it sends), and when it gave up.
@@ -34,10 +31,4 @@ public static class NotificationKinds
     public const string BookingRejected = "booking-rejected";
     public const string EventCancelled = "event-cancelled";
     public const string EventChanged = "event-changed";
-
-    /// <summary>
-    /// Kinds shown in the app only, never e-mailed: a queued request's rejection, which its buyer is watching when it is
-    /// answered (one on-sale rejects most requests; a mail for each would flood buyers and the mail server alike).
-    /// </summary>
-    public static bool IsInAppOnly(string kind) => kind == BookingRejected;
 }

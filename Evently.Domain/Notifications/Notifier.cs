@@ -11,7 +11,6 @@ public static class Notifier
         {
             UserId = userId,
             Kind = kind,
-            InAppOnly = NotificationKinds.IsInAppOnly(kind),
             EventId = eventId,
             Message = message,
             CreatedAt = now,

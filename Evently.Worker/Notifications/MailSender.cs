@@ -155,6 +155,7 @@ public sealed class MailSender(
                 NotificationKinds.EventCancelled => "An event you booked was cancelled",
                 NotificationKinds.EventChanged => "An event you booked has changed",
                 NotificationKinds.BookingConfirmed => "Your booking is confirmed",
+                NotificationKinds.BookingRejected => "Your booking request was not confirmed",
                 _ => "A message from Evently"
             },
             Body = new TextPart("plain") { Text = $"Hello {mail.Name},\n\n{mail.Message}\n\nEvently" }

@@ -32,9 +32,8 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
         notification.Property(n => n.Message).HasMaxLength(1000);
         notification.HasIndex(n => new { n.UserId, n.CreatedAt });
         // The mail queue takes the oldest unsent rows: InnoDB keeps the primary key after these columns, so the
-        // unsent ones come in Id order and a take reads what it takes, not every mail ever sent before them, nor
-        // the in-app only ones, which are never sent.
-        notification.HasIndex(n => new { n.EmailedAt, n.EmailFailedAt, n.InAppOnly });
+        // unsent ones come in Id order and a take reads what it takes, not every mail ever sent before them.
+        notification.HasIndex(n => new { n.EmailedAt, n.EmailFailedAt });
         notification.Property(n => n.TraceParent).HasMaxLength(64);
     }
 }

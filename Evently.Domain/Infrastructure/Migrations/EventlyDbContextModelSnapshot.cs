@@ -419,9 +419,6 @@ namespace Evently.Domain.Infrastructure.Migrations
                     b.Property<long?>("EventId")
                         .HasColumnType("bigint");
 
-                    b.Property<bool>("InAppOnly")
-                        .HasColumnType("tinyint(1)");
-
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -447,9 +444,9 @@ namespace Evently.Domain.Infrastructure.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("UserId", "CreatedAt");
+                    b.HasIndex("EmailedAt", "EmailFailedAt");
 
-                    b.HasIndex("EmailedAt", "EmailFailedAt", "InAppOnly");
+                    b.HasIndex("UserId", "CreatedAt");
 
                     b.ToTable("notifications", (string)null);
                 });

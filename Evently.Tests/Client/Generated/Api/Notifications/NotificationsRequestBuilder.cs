@@ -47,7 +47,7 @@ namespace Evently.Tests.Client.Api.Notifications
         {
         }
         /// <summary>
-        /// Kinds: waitlist-offer, offer-expired, booking-confirmed, booking-rejected, event-cancelled, event-changed. Each is also e-mailed by the worker, except booking-rejected, which is in-app only.
+        /// Kinds: waitlist-offer, offer-expired, booking-confirmed, booking-rejected, event-cancelled, event-changed. Each is also e-mailed by the worker.
         /// </summary>
         /// <returns>A <see cref="global::Evently.Tests.Client.Models.PageResultOfNotificationResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -76,7 +76,7 @@ namespace Evently.Tests.Client.Api.Notifications
             return await RequestAdapter.SendAsync<global::Evently.Tests.Client.Models.PageResultOfNotificationResponse>(requestInfo, global::Evently.Tests.Client.Models.PageResultOfNotificationResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Kinds: waitlist-offer, offer-expired, booking-confirmed, booking-rejected, event-cancelled, event-changed. Each is also e-mailed by the worker, except booking-rejected, which is in-app only.
+        /// Kinds: waitlist-offer, offer-expired, booking-confirmed, booking-rejected, event-cancelled, event-changed. Each is also e-mailed by the worker.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -104,7 +104,7 @@ namespace Evently.Tests.Client.Api.Notifications
             return new global::Evently.Tests.Client.Api.Notifications.NotificationsRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// Kinds: waitlist-offer, offer-expired, booking-confirmed, booking-rejected, event-cancelled, event-changed. Each is also e-mailed by the worker, except booking-rejected, which is in-app only.
+        /// Kinds: waitlist-offer, offer-expired, booking-confirmed, booking-rejected, event-cancelled, event-changed. Each is also e-mailed by the worker.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class NotificationsRequestBuilderGetQueryParameters 
