@@ -99,7 +99,7 @@ internal static class HighDemandScenario
         while (waited.Elapsed < TimeSpan.FromMinutes(3))
         {
             var unsent = Convert.ToInt64(await new MySqlCommand(
-                "SELECT COUNT(*) FROM notifications WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL AND InAppOnly = FALSE", db).ExecuteScalarAsync());
+                "SELECT COUNT(*) FROM notifications WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL", db).ExecuteScalarAsync());
             if (unsent == 0)
             {
                 return;
