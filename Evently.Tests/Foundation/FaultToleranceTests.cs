@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Evently.Domain.Bookings;
 using Microsoft.EntityFrameworkCore;
-using MySqlConnector;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
@@ -81,11 +80,9 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
     [Fact]
     public async Task A_hung_or_dead_database_answers_503_with_retry_after_within_5_seconds_and_then_recovers()
     {
-        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
-        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
-        database.Server = "127.0.0.1";
-        database.Port = (uint)proxy.Port;
-        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: database.ConnectionString);
+        var (proxy, throughProxy) = FaultProxy.ForDatabase(fixture.DatabaseConnectionString);
+        await using var _ = proxy;
+        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: throughProxy);
         using var admin = await fixture.AdminAsync();
         using var user = await fixture.NewUserAsync();
         using var replicaUser = replica.As(user);
@@ -130,11 +127,9 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
     [Fact]
     public async Task A_cancel_whose_database_connection_is_cut_at_its_commit_is_never_a_500_nor_half_done()
     {
-        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
-        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
-        database.Server = "127.0.0.1";
-        database.Port = (uint)proxy.Port;
-        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: database.ConnectionString);
+        var (proxy, throughProxy) = FaultProxy.ForDatabase(fixture.DatabaseConnectionString);
+        await using var _ = proxy;
+        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: throughProxy);
         using var admin = await fixture.AdminAsync();
         using var user = await fixture.NewUserAsync();
         using var replicaUser = replica.As(user);
@@ -167,13 +162,11 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
     public async Task A_worker_started_without_Redis_does_its_database_duties_and_drains_the_queue_once_Redis_is_up()
     {
         // Its database through a proxy that sees its queries; its Redis a port where nothing listens yet.
-        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
-        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
-        database.Server = "127.0.0.1";
-        database.Port = (uint)proxy.Port;
+        var (proxy, throughProxy) = FaultProxy.ForDatabase(fixture.DatabaseConnectionString);
+        await using var _ = proxy;
         await using var redis = RedisServerProcess.Reserve("yes", "everysec");
         await using var worker = await ServiceProcess.StartWorkerAsync(fixture,
-            redis: redis.ConnectionString + ",abortConnect=false", database: database.ConnectionString);
+            redis: redis.ConnectionString + ",abortConnect=false", database: throughProxy);
 
         // It keeps going over the mail and the outbox (offers), pass after pass, not just once at its start.
         proxy.Count("FROM notifications", "FROM outbox_messages");
