@@ -50,13 +50,15 @@ public static class BookingRollup
     public const int Shards = 64;
 
     /// <summary>
-    /// For the direct path's batch, right after its INSERT of <c>@count</c> bookings: the day's rollup counts
-    /// them, <c>@tickets</c> tickets made at <c>@now</c>, if that INSERT wrote them (ROW_COUNT() > 0).
+    /// For the direct path's batch, after its INSERTs: the day's rollup counts the bookings that were written, made at
+    /// <c>@now</c>, of the attempts listed in place of <c>@attempts</c>, each shard's row once and in ascending shard:
+    /// the lock order of the day rows, after every event row of the batch.
     /// </summary>
-    public const string RecordBookedIfInsertedSql = """
+    public const string RecordBookedSql = """
         INSERT INTO analytics_days (Day, Shard, Bookings, Cancellations, BookingsCancelled, TicketsSold)
-          SELECT DATE(@now), @eventId % 64, @count, 0, 0, @tickets FROM DUAL WHERE ROW_COUNT() > 0
-          ON DUPLICATE KEY UPDATE Bookings = Bookings + @count, TicketsSold = TicketsSold + @tickets;
+          SELECT DATE(@now), EventId % 64, COUNT(*), 0, 0, SUM(Quantity) FROM bookings WHERE AttemptId IN (@attempts)
+            GROUP BY EventId % 64 ORDER BY EventId % 64
+          ON DUPLICATE KEY UPDATE Bookings = Bookings + VALUES(Bookings), TicketsSold = TicketsSold + VALUES(TicketsSold);
         """;
 
     /// <summary>

@@ -56,10 +56,10 @@ public sealed class BookTickets(
         }
 
         var attempt = new Attempt(command, fingerprint, seats);
-        // Tickets of a busy event are written with the others of its next batch; what a batch cannot write whole
-        // is booked alone, with the exact refusals and the retries.
+        // Tickets are written with the other direct bookings of the next batch, of any event; what a batch cannot
+        // write of its event whole is booked alone, with the exact refusals and the retries.
         if (seats.Count == 0 && batches is not null
-            && await batches.BookAsync(command.EventId, attempt.Ticket, timeProvider.UtcNow(), cancellationToken) is { } batched)
+            && await batches.BookAsync(attempt.Ticket, timeProvider.UtcNow(), cancellationToken) is { } batched)
         {
             metrics.Made(batched.Quantity);
             return BookingOutcome.Booked(batched);
@@ -79,7 +79,7 @@ public sealed class BookTickets(
         // Stored with the booking by whichever try writes it: the database answers whether that happened.
         public Guid Token { get; } = Guid.NewGuid();
 
-        public TicketBatches.Ticket Ticket => new(Command.UserId, BookingRules.Tickets(Command), Command.IdempotencyKey, Fingerprint, Token);
+        public TicketBatches.Ticket Ticket => new(Command.EventId, Command.UserId, BookingRules.Tickets(Command), Command.IdempotencyKey, Fingerprint, Token);
     }
 
     // One try, in one transaction: take the tickets, take the seats, write the booking and its key's record.
@@ -151,14 +151,14 @@ public sealed class BookTickets(
         try
         {
             var ticket = attempt.Ticket;
-            await using var batch = TicketBatches.Command(connection, command.EventId, [ticket], now);
+            await using var batch = TicketBatches.Command(connection, [ticket], now);
 
             // Not cancellable once sent, and rolled back if any statement fails: a batch stopped halfway
             // would leave its transaction, and the event row's lock, open on a pooled connection.
             Booking? booking;
             try
             {
-                booking = (await TicketBatches.ReadWrittenAsync(batch, command.EventId, [ticket], now)).SingleOrDefault();
+                booking = (await TicketBatches.ReadWrittenAsync(batch, [ticket], now)).SingleOrDefault();
             }
             catch (MySqlException ex)
             {

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Evently.Domain.Bookings;
 
 // Counters shown on the dashboard: bookings made, cancelled and refused (by reason), and how many direct
-// bookings of one event shared a transaction.
+// bookings shared a transaction.
 public sealed class BookingMetrics
 {
     public const string MeterName = "Evently.Bookings";
@@ -20,7 +20,7 @@ public sealed class BookingMetrics
         _cancelled = meter.CreateCounter<long>("evently.bookings.cancelled", "{booking}", "Bookings cancelled");
         _refused = meter.CreateCounter<long>("evently.bookings.refused", "{booking}", "Bookings refused, by reason");
         _batchSize = meter.CreateHistogram<int>("evently.bookings.direct.batch_size", "{booking}",
-            "Direct bookings of one event written in one transaction");
+            "Direct bookings written in one transaction");
     }
 
     public void Made(int tickets) => _made.Add(1, new KeyValuePair<string, object?>("tickets", tickets));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data;
 using System.Text;
 using Evently.Domain.Analytics;
@@ -13,51 +12,46 @@ using MySqlConnector;
 namespace Evently.Domain.Bookings;
 
 /// <summary>
-/// Group commit for direct bookings of tickets (no seats): the bookings of one event that arrive while a
-/// batch of it is being written wait for the next batch, and each batch is one transaction in one round
-/// trip: one conditional update of the event row for all its tickets, one multi-row insert of its bookings.
-/// An idle event's booking is a batch of one, so nobody waits for a batch to fill; a busy event's bookers
-/// share the row lock, the commit and the round trip.
+/// Group commit for direct bookings of tickets (no seats), across events: the bookings that arrive while a batch
+/// is being written wait for the next batch, and each batch is one transaction in one round trip: per event, in
+/// ascending event id, one conditional update of its row for all its tickets and one multi-row insert of its
+/// bookings; then the day rollups and the keys' records of all of them. An idle booking is a batch of one, so
+/// nobody waits for a batch to fill; busy bookers, of one event or of many, share the commit and the round trip.
 /// </summary>
 /// <remarks>
-/// Only what all of a batch can have is written, all or nothing. A batch that cannot be written whole
-/// (too few tickets left for all of it, the event closed, an Idempotency-Key already recorded, a database error)
-/// writes nothing, and each of its bookings is then tried alone by <see cref="BookTickets"/>, which has the
-/// exact refusals and the retries. Batches run on their own connection, apart from any request, so a caller
-/// that gives up waiting (its deadline) does not cut the others' batch short.
+/// Each event's bookings of a batch are written all or nothing: an event that cannot take all of them (too few
+/// tickets left, closed, high-demand) writes none, and each of them is then tried alone by <see cref="BookTickets"/>,
+/// which has the exact refusals and the retries; the other events' bookings of the batch are written. A batch that
+/// fails (an Idempotency-Key already recorded, a database error) writes nothing, and all of it is tried alone.
+/// Event rows are locked in ascending id, then the day rows in ascending shard (<see cref="BookingRollup"/>), so two
+/// batches never wait for each other in a cycle. One batch at a time per process: batches never queue behind each
+/// other's row locks. Batches run on their own connection, apart from any request, so a caller that gives up
+/// waiting (its deadline) does not cut the others' batch short.
 /// </remarks>
 public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics metrics, ILogger<TicketBatches> logger)
 {
     public const int MaxBatch = 100;
 
-    private readonly ConcurrentDictionary<long, Lane> lanes = new();
+    private readonly Queue<Waiting> queue = new();
+    private bool draining;
 
-    /// <summary>A booking of tickets to be written with others of its event; a key's record is written with it.</summary>
-    public sealed record Ticket(long UserId, int Quantity, string? IdempotencyKey, string Fingerprint, Guid AttemptId);
+    /// <summary>A booking of tickets to be written with others; a key's record is written with it.</summary>
+    public sealed record Ticket(long EventId, long UserId, int Quantity, string? IdempotencyKey, string Fingerprint, Guid AttemptId);
 
     /// <summary>
-    /// Writes the booking in the event's next batch. Null when the batch could not be written whole: then
-    /// nothing of it was, and the caller books alone.
+    /// Writes the booking in the next batch. Null when it could not be written with it (its event could not take all
+    /// of the batch's bookings, or the batch failed): then nothing of it was, and the caller books alone.
     /// </summary>
-    public async Task<Booking?> BookAsync(long eventId, Ticket ticket, DateTime now, CancellationToken cancellationToken)
+    public async Task<Booking?> BookAsync(Ticket ticket, DateTime now, CancellationToken cancellationToken)
     {
         var waiting = new Waiting(ticket, now);
-        while (true)
+        lock (queue)
         {
-            var lane = lanes.GetOrAdd(eventId, id => new Lane(id));
-            lock (lane)
+            queue.Enqueue(waiting);
+            if (!draining)
             {
-                if (lane.Retired)
-                {
-                    continue;
-                }
-                lane.Queue.Enqueue(waiting);
-                if (!lane.Draining)
-                {
-                    lane.Draining = true;
-                    _ = Task.Run(() => DrainAsync(lane));
-                }
-                break;
+                draining = true;
+                _ = Task.Run(DrainAsync);
             }
         }
 
@@ -73,43 +67,48 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
         }
     }
 
-    private async Task DrainAsync(Lane lane)
+    private async Task DrainAsync()
     {
         while (true)
         {
             var batch = new List<Waiting>();
-            lock (lane)
+            var keys = new HashSet<(long, string)>();
+            lock (queue)
             {
-                while (batch.Count < MaxBatch && lane.Queue.TryDequeue(out var next))
+                while (batch.Count < MaxBatch && queue.TryDequeue(out var next))
                 {
-                    if (!next.GaveUp)
+                    if (next.GaveUp)
                     {
-                        batch.Add(next);
+                        continue;
                     }
+                    if (next.Ticket.IdempotencyKey is { } key && !keys.Add((next.Ticket.UserId, key)))
+                    {
+                        // A twin of a keyed booking in this batch would fail all of it on the key's record: it goes alone.
+                        next.Answer.TrySetResult(null);
+                        continue;
+                    }
+                    batch.Add(next);
                 }
                 if (batch.Count == 0)
                 {
-                    // Idle: the lane goes, and a booking that finds it retired makes a new one.
-                    lane.Draining = false;
-                    lane.Retired = true;
-                    lanes.TryRemove(new KeyValuePair<long, Lane>(lane.EventId, lane));
+                    draining = false;
                     return;
                 }
             }
 
             try
             {
-                var written = await WriteAsync(lane.EventId, batch);
-                metrics.Batched(batch.Count, written is not null);
+                var written = await WriteAsync(batch);
+                metrics.Batched(batch.Count, written.Count == batch.Count);
                 foreach (var waiting in batch)
                 {
-                    waiting.Answer.TrySetResult(written?.GetValueOrDefault(waiting.Ticket.AttemptId));
+                    waiting.Answer.TrySetResult(written.GetValueOrDefault(waiting.Ticket.AttemptId));
                 }
             }
             catch (Exception ex)
             {
                 // Nothing the batch's callers could not do alone: they book alone and meet the error themselves.
-                logger.LogDebug(ex, "A batch of {Count} bookings of event {EventId} failed; each is booked alone", batch.Count, lane.EventId);
+                logger.LogDebug(ex, "A batch of {Count} direct bookings failed; each is booked alone", batch.Count);
                 metrics.Batched(batch.Count, false);
                 foreach (var waiting in batch)
                 {
@@ -119,8 +118,8 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
         }
     }
 
-    // The whole batch or nothing, in one round trip; null when nothing was written.
-    private async Task<Dictionary<Guid, Booking>?> WriteAsync(long eventId, List<Waiting> batch)
+    // One round trip; the bookings written, by attempt: every one of an event's, or none of them.
+    private async Task<Dictionary<Guid, Booking>> WriteAsync(List<Waiting> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<EventlyDbContext>();
@@ -132,19 +131,17 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
         var connection = (MySqlConnection)db.Database.GetDbConnection();
         try
         {
-            await using var command = Command(connection, eventId, tickets, now);
-            var written = await ReadWrittenAsync(command, eventId, tickets, now);
-            return written.Count == batch.Count ? written.ToDictionary(b => b.AttemptId!.Value) : null;
+            await using var command = Command(connection, tickets, now);
+            return (await ReadWrittenAsync(command, tickets, now)).ToDictionary(b => b.AttemptId!.Value);
         }
         catch (MySqlException)
         {
             // Rolled back (the server does, with a lost connection), unless the COMMIT had run: the tokens tell.
             await RollBackQuietlyAsync(connection);
             var attempts = tickets.Select(t => (Guid?)t.AttemptId).ToList();
-            var made = await db.Bookings.AsNoTracking().Include(b => b.Event)
+            return await db.Bookings.AsNoTracking().Include(b => b.Event)
                 .Where(b => attempts.Contains(b.AttemptId))
                 .ToDictionaryAsync(b => b.AttemptId!.Value, CancellationToken.None);
-            return made.Count == batch.Count ? made : null;
         }
         finally
         {
@@ -153,26 +150,41 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
     }
 
     /// <summary>
-    /// The batch, as one transaction: the conditional write of <see cref="Capacity.TakeForDirectBookingsSql"/> for the sum
-    /// of its tickets; each row of the INSERT is written only if the UPDATE took them; the day's rollup counts what
-    /// the INSERT wrote; the keys' records; then the bookings written, with their event's name.
+    /// The batch, as one transaction: per event in ascending id, the conditional write of
+    /// <see cref="Capacity.TakeForDirectBookingsSql"/> for the sum of its tickets, and the INSERT of its bookings, each
+    /// row written only if that UPDATE took them; then the day rollups count what was written
+    /// (<see cref="BookingRollup.RecordBookedSql"/>); the keys' records; then the bookings written, with their event's name.
     /// </summary>
-    internal static MySqlCommand Command(MySqlConnection connection, long eventId, IReadOnlyList<Ticket> tickets, DateTime now)
+    internal static MySqlCommand Command(MySqlConnection connection, IReadOnlyList<Ticket> tickets, DateTime now)
     {
         var command = new MySqlCommand { Connection = connection };
-        var sql = new StringBuilder("START TRANSACTION;\n")
-            .Append(Capacity.TakeForDirectBookingsSql).Append(" AND NOT HasSeating;\n")
-            .Append("INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, AttemptId)\n");
-        for (var i = 0; i < tickets.Count; i++)
+        var sql = new StringBuilder("START TRANSACTION;\n");
+        var byEvent = tickets.Select((t, i) => (Ticket: t, Index: i)).GroupBy(t => t.Ticket.EventId).OrderBy(g => g.Key).ToList();
+        for (var e = 0; e < byEvent.Count; e++)
         {
-            var ticket = tickets[i];
-            sql.Append(i == 0 ? "  " : "  UNION ALL ")
-                .Append($"SELECT @eventId, @u{i}, @q{i}, 'Confirmed', @now, @a{i} FROM DUAL WHERE ROW_COUNT() > 0\n");
-            command.Parameters.AddWithValue($"@u{i}", ticket.UserId);
-            command.Parameters.AddWithValue($"@q{i}", ticket.Quantity);
-            command.Parameters.AddWithValue($"@a{i}", ticket.AttemptId);
+            var group = byEvent[e];
+            // The one capacity rule, with this event's own parameters.
+            sql.Append(Capacity.TakeForDirectBookingsSql
+                    .Replace("@eventId", $"@e{e}").Replace("@tickets", $"@t{e}").Replace("@count", $"@c{e}"))
+                .Append(" AND NOT HasSeating;\n")
+                .Append("INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, AttemptId)\n");
+            var first = true;
+            foreach (var (ticket, i) in group)
+            {
+                sql.Append(first ? "  " : "  UNION ALL ")
+                    .Append($"SELECT @e{e}, @u{i}, @q{i}, 'Confirmed', @now, @a{i} FROM DUAL WHERE ROW_COUNT() > 0\n");
+                first = false;
+                command.Parameters.AddWithValue($"@u{i}", ticket.UserId);
+                command.Parameters.AddWithValue($"@q{i}", ticket.Quantity);
+                command.Parameters.AddWithValue($"@a{i}", ticket.AttemptId);
+            }
+            sql.Append(";\n");
+            command.Parameters.AddWithValue($"@e{e}", group.Key);
+            command.Parameters.AddWithValue($"@t{e}", group.Sum(t => t.Ticket.Quantity));
+            command.Parameters.AddWithValue($"@c{e}", group.Count());
         }
-        sql.Append(";\n").Append(BookingRollup.RecordBookedIfInsertedSql).Append('\n');
+        var attempts = string.Join(", ", tickets.Select((_, i) => $"@a{i}"));
+        sql.Append(BookingRollup.RecordBookedSql.Replace("@attempts", attempts)).Append('\n');
         // The keys' records, in the same transaction: a key already recorded fails the batch, which then writes nothing.
         var keyed = tickets.Select((t, i) => (Ticket: t, Index: i)).Where(t => t.Ticket.IdempotencyKey is not null).ToList();
         if (keyed.Count > 0)
@@ -188,18 +200,15 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
             sql.Append(";\n");
         }
         sql.Append("SELECT b.Id, b.AttemptId, e.Name FROM bookings b JOIN events e ON e.Id = b.EventId WHERE b.AttemptId IN (")
-            .AppendJoin(", ", tickets.Select((_, i) => $"@a{i}"))
+            .Append(attempts)
             .Append(");\nCOMMIT;");
         command.CommandText = sql.ToString();
-        command.Parameters.AddWithValue("@eventId", eventId);
-        command.Parameters.AddWithValue("@tickets", tickets.Sum(t => t.Quantity));
-        command.Parameters.AddWithValue("@count", tickets.Count);
         command.Parameters.AddWithValue("@now", now);
         return command;
     }
 
-    /// <summary>Runs <see cref="Command"/>, not cancellable once sent, and reads the bookings it wrote: all of them, or none.</summary>
-    internal static async Task<List<Booking>> ReadWrittenAsync(MySqlCommand command, long eventId, IReadOnlyList<Ticket> tickets, DateTime now)
+    /// <summary>Runs <see cref="Command"/>, not cancellable once sent, and reads the bookings it wrote.</summary>
+    internal static async Task<List<Booking>> ReadWrittenAsync(MySqlCommand command, IReadOnlyList<Ticket> tickets, DateTime now)
     {
         var byAttempt = tickets.ToDictionary(t => t.AttemptId);
         var written = new List<Booking>();
@@ -211,10 +220,10 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
                 var ticket = byAttempt[reader.GetGuid(1)];
                 written.Add(new Booking
                 {
-                    Id = reader.GetInt64(0), EventId = eventId, UserId = ticket.UserId, Quantity = ticket.Quantity, CreatedAt = now,
+                    Id = reader.GetInt64(0), EventId = ticket.EventId, UserId = ticket.UserId, Quantity = ticket.Quantity, CreatedAt = now,
                     AttemptId = ticket.AttemptId,
                     // Only its name is answered with the booking.
-                    Event = new Event { Id = eventId, Name = reader.GetString(2), Venue = "" }
+                    Event = new Event { Id = ticket.EventId, Name = reader.GetString(2), Venue = "" }
                 });
             }
         }
@@ -238,14 +247,6 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
         {
             // The connection is gone, and the server rolls back with it.
         }
-    }
-
-    private sealed class Lane(long eventId)
-    {
-        public long EventId { get; } = eventId;
-        public Queue<Waiting> Queue { get; } = new();
-        public bool Draining { get; set; }
-        public bool Retired { get; set; }
     }
 
     private sealed class Waiting(Ticket ticket, DateTime now)

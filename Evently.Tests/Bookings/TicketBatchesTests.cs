@@ -45,6 +45,34 @@ public sealed class TicketBatchesTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task Concurrent_bookings_of_many_events_share_transactions_and_a_sold_out_event_refuses_only_its_own()
+    {
+        using var admin = await fixture.AdminAsync();
+        using var user = await fixture.NewUserAsync();
+        var events = new List<EventDto>();
+        for (var i = 0; i < 40; i++)
+        {
+            events.Add(await admin.CreateEventAsync(capacity: i == 0 ? 1 : 10));
+        }
+        await using var direct = new DirectBookings(fixture);
+
+        // One booking of each event, and three for the event with one ticket: all at once.
+        var commands = events.Select(e => new BookingCommand(user.User.Id, e.Id, 1, null, null))
+            .Concat(Enumerable.Range(0, 2).Select(_ => new BookingCommand(user.User.Id, events[0].Id, 1, null, null))).ToList();
+        var results = await Task.WhenAll(commands.Select(direct.BookAsync));
+
+        // Bookings of different events were written in one transaction: more than the three of any one event.
+        Assert.Contains(direct.Batches, b => b.Size > 3);
+        Assert.Equal(events.Count, results.Count(r => r.Succeeded));
+        Assert.All(results.Where(r => !r.Succeeded), r => Assert.Equal("sold-out", r.Error!.Code));
+        Assert.All(results.Where(r => r.Succeeded), r => Assert.Equal(events.Single(e => e.Id == r.Value!.EventId).Name, r.Value!.Event!.Name));
+        foreach (var evt in events)
+        {
+            await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 1);
+        }
+    }
+
+    [Fact]
     public async Task Near_a_sell_out_exactly_the_tickets_left_are_sold_and_the_rest_refused()
     {
         using var admin = await fixture.AdminAsync();

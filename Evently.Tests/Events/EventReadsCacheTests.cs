@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using MySqlConnector;
 
 namespace Evently.Tests.Events;
 
@@ -57,11 +56,9 @@ public sealed class EventReadsCacheTests(EventlyAppFixture fixture)
     [Fact]
     public async Task An_expired_entry_under_fifty_concurrent_readers_is_read_from_the_database_once()
     {
-        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
-        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
-        database.Server = "127.0.0.1";
-        database.Port = (uint)proxy.Port;
-        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: database.ConnectionString);
+        var (proxy, throughProxy) = FaultProxy.ForDatabase(fixture.DatabaseConnectionString);
+        await using var _ = proxy;
+        await using var replica = await ServiceProcess.StartApiAsync(fixture, database: throughProxy);
         using var admin = await fixture.AdminAsync();
         var evt = await admin.CreateEventAsync();
         using var http = replica.CreateClient();

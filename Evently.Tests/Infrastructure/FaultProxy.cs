@@ -34,6 +34,16 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>A proxy in front of a MySQL/MariaDB server, and the connection string that goes through it.</summary>
+    public static (FaultProxy Proxy, string ConnectionString) ForDatabase(string databaseConnectionString)
+    {
+        var database = new MySqlConnector.MySqlConnectionStringBuilder(databaseConnectionString);
+        var proxy = new FaultProxy(database.Server, (int)database.Port);
+        database.Server = "127.0.0.1";
+        database.Port = (uint)proxy.Port;
+        return (proxy, database.ConnectionString);
+    }
+
     /// <summary>A proxy in front of a Redis, and the connection string that goes through it.</summary>
     public static (FaultProxy Proxy, string ConnectionString) ForRedis(string redisConnectionString)
     {

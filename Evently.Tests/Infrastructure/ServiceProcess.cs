@@ -12,8 +12,10 @@ namespace Evently.Tests.Infrastructure;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output;
 
-    private ServiceProcess(Process process, Uri address) => (_process, Address) = (process, address);
+    private ServiceProcess(Process process, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output) =>
+        (_process, Address, _output) = (process, address, output);
 
     public Uri Address { get; }
 
@@ -26,6 +28,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         http.DefaultRequestHeaders.Authorization = caller.Http.DefaultRequestHeaders.Authorization;
         return caller with { Http = http };
     }
+
+    /// <summary>The last lines the process wrote (its warnings and errors), for a failing test's message.</summary>
+    public string Output => string.Join('\n', _output);
 
     /// <summary>Whether the process has ended (it is not supposed to, unless killed).</summary>
     public bool HasExited => _process.HasExited;
@@ -113,8 +118,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
         startInfo.Environment["ASPNETCORE_URLS"] = address.ToString();
         var process = Process.Start(startInfo)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        DataReceivedEventHandler keep = (_, line) =>
+        {
+            if (line.Data is { } text)
+            {
+                output.Enqueue(text);
+                while (output.Count > 200 && output.TryDequeue(out string? _)) { }
+            }
+        };
+        process.OutputDataReceived += keep;
+        process.ErrorDataReceived += keep;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -131,7 +145,7 @@ public sealed class ServiceProcess : IAsyncDisposable
                 return false;
             }
         }, TimeSpan.FromSeconds(30), $"the start of {assemblyName}");
-        return new ServiceProcess(process, address);
+        return new ServiceProcess(process, address, output);
     }
 
     /// <summary>SIGKILL: no shutdown, no cleanup, whatever it was doing.</summary>

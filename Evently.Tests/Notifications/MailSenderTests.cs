@@ -6,7 +6,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using MySqlConnector;
 
 namespace Evently.Tests.Notifications;
 
@@ -81,10 +80,8 @@ public sealed class MailSenderTests(EventlyAppFixture fixture)
     [Fact]
     public async Task A_mail_sent_while_the_database_is_down_is_recorded_once_it_answers_and_is_not_sent_again()
     {
-        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
-        await using var proxy = new FaultProxy(database.Server, (int)database.Port);
-        database.Server = "127.0.0.1";
-        database.Port = (uint)proxy.Port;
+        var (proxy, throughProxy) = FaultProxy.ForDatabase(fixture.DatabaseConnectionString);
+        await using var _ = proxy;
         // The database goes down as the server takes the first mail: after its send, before its record.
         await using var sink = new SmtpSink(n =>
         {
@@ -95,7 +92,7 @@ public sealed class MailSenderTests(EventlyAppFixture fixture)
             return SinkAnswer.Accept;
         });
         var mails = await LeasedMailsAsync(3);
-        await using var db = fixture.CreateDbContext(database.ConnectionString);
+        await using var db = fixture.CreateDbContext(throughProxy);
         var queue = new MailQueue(db, TimeProvider.System);
         var sender = Sender(sink.ConnectionString);
 

@@ -10,7 +10,7 @@ internal sealed record LoginResponse(string AccessToken);
 
 internal sealed record CreateEventRequest(
     string Name, string Description, string Venue, DateTimeOffset StartsAt, DateTimeOffset EndsAt, int Capacity,
-    bool HighDemand = false);
+    bool HighDemand = false, DateTimeOffset? SalesStartAt = null);
 
 internal sealed record EventResponse(long Id, string Name, int Capacity, int Booked);
 
@@ -19,3 +19,5 @@ internal sealed record EventPage(IReadOnlyList<EventResponse> Items, int TotalCo
 internal sealed record BookingRequest(long EventId, int Quantity);
 
 internal sealed record BookingResponse(long Id);
+
+internal sealed record BookingRequestResponse(long RequestId, string Status);

@@ -90,6 +90,25 @@ internal sealed class EventlyApi(HttpClient http)
             Headers = { Authorization = new AuthenticationHeaderValue("Bearer", userToken) }
         });
 
+    /// <summary>A request of one ticket of a high-demand event: its status, and its request's id when it was queued (202).</summary>
+    public async Task<(int Status, long? RequestId)> QueueForIdAsync(string userToken, long eventId)
+    {
+        using var request = Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1));
+        try
+        {
+            using var response = await http.SendAsync(request);
+            return ((int)response.StatusCode,
+                response.StatusCode == System.Net.HttpStatusCode.Accepted ? (await response.Content.ReadFromJsonAsync<BookingRequestResponse>())!.RequestId : null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            return (NoResponse, null);
+        }
+    }
+
+    public async Task UpdateEventAsync(string adminToken, long id, CreateEventRequest body) =>
+        await EnsureSuccessAsync(await http.SendAsync(Request(HttpMethod.Put, $"/api/events/{id}", adminToken, body)));
+
     public Task<int> QueueBookingAsync(string userToken, long eventId) =>
         TrySendAsync(Request(HttpMethod.Post, "/api/bookings", userToken, new BookingRequest(eventId, Quantity: 1)));
 

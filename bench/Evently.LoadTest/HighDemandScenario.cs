@@ -26,7 +26,7 @@ internal sealed record HighDemandResult(
 internal static class HighDemandScenario
 {
     public const string SigningKey = "evently-load-benchmark-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
-    private const int Users = 10_000;
+    internal const int Users = 10_000;
 
     /// <param name="drainHeld">
     /// Hold the worker's drain (BookingQueue.PauseAsync) until every request is in: the intake and the drain
@@ -41,7 +41,7 @@ internal static class HighDemandScenario
         var startsAt = DateTimeOffset.UtcNow.AddDays(30);
         var evt = await api.CreateEventAsync(adminToken, new CreateEventRequest("Load test: the on-sale", "High-demand benchmark.",
             "Benchmark Arena", startsAt, startsAt.AddHours(3), capacity, HighDemand: true));
-        var tokens = await SeedUsersAsync(connectionString);
+        var tokens = await SeedUsersAsync(connectionString, Users);
         await WaitForMailBacklogAsync(connectionString);
         // smtp4dev goes on storing what it was sent for a while after the worker is done sending.
         await CpuUse.WaitUntilIdleAsync("smtp4dev", TimeSpan.FromMinutes(2));
@@ -91,7 +91,7 @@ internal static class HighDemandScenario
     }
 
     // An earlier on-sale leaves up to one e-mail per request to send: measured alongside, it would be charged to this one.
-    private static async Task WaitForMailBacklogAsync(string connectionString)
+    public static async Task WaitForMailBacklogAsync(string connectionString)
     {
         await using var db = new MySqlConnection(connectionString);
         await db.OpenAsync();
@@ -148,7 +148,7 @@ internal static class HighDemandScenario
     }
 
     // One INSERT ... SELECT over MariaDB's sequence engine, then one token per user, signed like the API's own.
-    internal static async Task<string[]> SeedUsersAsync(string connectionString)
+    internal static async Task<string[]> SeedUsersAsync(string connectionString, int count)
     {
         var prefix = $"hd{DateTime.UtcNow:HHmmss}";
         await using var db = new MySqlConnection(connectionString);
@@ -157,7 +157,7 @@ internal static class HighDemandScenario
             INSERT INTO users (Email, NormalizedEmail, Name, PasswordHash, Role, CreatedAt)
             SELECT CONCAT('{prefix}-', seq, '@example.com'), UPPER(CONCAT('{prefix}-', seq, '@example.com')), CONCAT('Buyer ', seq),
                    'not-a-password-hash', 'user', UTC_TIMESTAMP(6)
-            FROM seq_1_to_{Users}
+            FROM seq_1_to_{count}
             """, db).ExecuteNonQueryAsync();
         var users = new List<(long Id, string Email)>();
         await using (var reader = await new MySqlCommand($"SELECT Id, Email FROM users WHERE Email LIKE '{prefix}-%' ORDER BY Id", db).ExecuteReaderAsync())
@@ -180,6 +180,6 @@ internal static class HighDemandScenario
         })).ToArray();
     }
 
-    private static double Percentile(double[] sorted, double p) =>
+    public static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }

@@ -59,7 +59,7 @@ internal static class HotEventsScenario
             events.Add((await api.CreateEventAsync(admin, new CreateEventRequest($"Load test: hot event {i + 1}", "Three on-sales at once.",
                 "Benchmark Arena", startsAt, startsAt.AddHours(3), capacity, HighDemand: true))).Id);
         }
-        var tokens = await HighDemandScenario.SeedUsersAsync(database);
+        var tokens = await HighDemandScenario.SeedUsersAsync(database, HighDemandScenario.Users);
         var queue = new Evently.Domain.Bookings.BookingQueue(redis, TimeProvider.System);
 
         Console.WriteLine($"On-sale of {Events} events at once on {shape}: {requests:N0} requests each from {clients} clients, {capacity:N0} tickets each");

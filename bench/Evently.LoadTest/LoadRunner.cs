@@ -5,7 +5,7 @@ namespace Evently.LoadTest;
 
 internal sealed record LoadSettings(
     int Clients, TimeSpan Duration, TimeSpan WarmUp, bool Direct, bool Mixed, bool Queue, int QueueRequests, int QueueTickets,
-    bool Analytics, int AnalyticsEvents, int AnalyticsBookings, int AnalyticsCalls)
+    bool Analytics, int AnalyticsEvents, int AnalyticsBookings, int AnalyticsCalls, bool WaitingRoom = false, int Buyers = 20_000)
 {
     // Far above what one client can do, so it only matters if the clock misbehaves: every loop ends.
     public int MaxRequestsPerClient => (int)Math.Ceiling(Math.Max(Duration.TotalSeconds, WarmUp.TotalSeconds) * 10_000);
@@ -24,7 +24,8 @@ internal sealed record LoadSettings(
             Queue: scenarios.Contains("queue"),
             QueueRequests: Option("--requests", 100_000), QueueTickets: Option("--tickets", 10_000),
             Analytics: scenarios.Contains("analytics"), AnalyticsEvents: Option("--events", 10_000),
-            AnalyticsBookings: Option("--bookings", 1_000_000), AnalyticsCalls: Option("--calls", 50));
+            AnalyticsBookings: Option("--bookings", 1_000_000), AnalyticsCalls: Option("--calls", 50),
+            WaitingRoom: scenarios.Contains("waitingroom"), Buyers: Option("--buyers", 20_000));
     }
 }
 

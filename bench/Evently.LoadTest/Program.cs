@@ -2,6 +2,11 @@ using System.Runtime.InteropServices;
 using Evently.LoadTest;
 using Evently.Tests.Infrastructure;
 
+if (args is [StreamHolder.ChildArgument, var streamsOf])
+{
+    return await StreamHolder.RunChildAsync(new Uri(streamsOf));
+}
+
 var settings = LoadSettings.Parse(args);
 if (args.Contains("--hot-events")) return await HotEventsScenario.RunAsync(args);
 var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
@@ -69,6 +74,7 @@ ScenarioResult[] results = settings.Direct
         await LoadRunner.RunTimedAsync($"Cancel, {seed.SpreadEventCount:N0} events", 204, settings, CancelAsync)
     ]
     : [baseline];
+results = [.. results, .. await RawSqlScenario.RunAsync((await app.DatabaseConnectionStringAsync())!, seed, settings, results)];
 
 var invariants = await ledger.VerifyAsync(api, seed.Events);
 Report.Print(machine, settings, results, invariants);
@@ -84,6 +90,14 @@ if (settings.Mixed)
     mixedHolds = mixed.Invariants.Holds;
 }
 
+var waitingRoomHolds = true;
+if (settings.WaitingRoom)
+{
+    var waitingRoom = await WaitingRoomScenario.RunAsync(api, app, settings.Buyers, settings.QueueTickets);
+    WaitingRoomScenario.Print(waitingRoom);
+    waitingRoomHolds = waitingRoom.Holds;
+}
+
 var queueHolds = true;
 if (settings.Queue)
 {
@@ -96,4 +110,4 @@ if (settings.Queue)
         queueHolds &= onSale.Holds;
     }
 }
-return invariants.Holds && mixedHolds && queueHolds ? 0 : 1;
+return invariants.Holds && mixedHolds && queueHolds && waitingRoomHolds ? 0 : 1;
