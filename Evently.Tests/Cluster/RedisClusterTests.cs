@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Evently.Tests.Cluster;
 
-// The queue, the limits and data loss on a three-node Redis Cluster: the single-node suite's tests that
+// The queue, the limits, the read cache's change messages and data loss on a three-node Redis Cluster: the single-node suite's tests that
 // touch Redis keys, run as they are against the cluster's app, and a node killed in the middle of a drain.
 [Collection(ClusterCollection.Name)]
 public sealed class RedisClusterTests(ClusterAppFixture fixture, ITestOutputHelper output)
@@ -32,6 +32,10 @@ public sealed class RedisClusterTests(ClusterAppFixture fixture, ITestOutputHelp
     [Fact]
     public Task The_pre_queue_is_shuffled_once_at_the_opening() =>
         new WaitingRoomTests(fixture).The_pre_queue_is_shuffled_once_at_the_opening_and_served_before_everyone_who_came_later();
+
+    [Fact]
+    public Task Every_api_replica_shows_an_admin_change_within_a_pub_sub_message() =>
+        new Events.EventReadsCacheTests(fixture).Every_api_replica_shows_an_admin_change_within_a_pub_sub_message();
 
     [Fact]
     public async Task One_users_rate_limit_holds_across_the_api_replicas()
