@@ -122,17 +122,18 @@ public static class BookingsApi
 
     public static async Task<Results<Ok<BookingRequestResponse>, ProblemHttpResult>> GetBookingRequest(
         long requestId, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken) =>
-        await ReadRequestAsync(requestId, user.UserId(), services, cancellationToken) is { } state
+        await ReadRequestAsync(requestId, user.UserId(), services.Queue, services.Db, cancellationToken) is { } state
             ? TypedResults.Ok(BookingRequestResponse.From(state))
             : Problems.From(BookingErrors.RequestNotFound);
 
     /// <summary>The caller's request as Redis knows it, else as the database answered it; null for another user's or none.</summary>
-    internal static async Task<QueuedRequestState?> ReadRequestAsync(long requestId, long userId, BookingServices services, CancellationToken cancellationToken)
+    internal static async Task<QueuedRequestState?> ReadRequestAsync(
+        long requestId, long userId, BookingQueue queue, EventlyDbContext db, CancellationToken cancellationToken)
     {
         QueuedRequestState? state = null;
         try
         {
-            state = await services.Queue.GetAsync(requestId);
+            state = await queue.GetAsync(requestId);
         }
         catch (Exception ex) when (RedisConnection.IsOutage(ex))
         {
@@ -143,7 +144,7 @@ public static class BookingsApi
             return state.UserId == userId ? state : null;
         }
 
-        var answered = await services.Db.BookingRequests.AsNoTracking()
+        var answered = await db.BookingRequests.AsNoTracking()
             .SingleOrDefaultAsync(r => r.Id == requestId && r.UserId == userId, cancellationToken);
         return answered is null ? null : QueuedRequestState.From(answered);
     }

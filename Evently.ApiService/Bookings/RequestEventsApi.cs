@@ -43,18 +43,19 @@ public static class RequestEventsApi
 
     public static async Task<Results<RequestEventStream, ProblemHttpResult>> StreamRequestEvents(
         long requestId, ClaimsPrincipal user, [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
-        [AsParameters] BookingServices services, QueueWatch watch, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+        BookingQueue queue, EventlyDbContext db, QueueWatch watch, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
-        var state = await BookingsApi.ReadRequestAsync(requestId, user.UserId(), services, cancellationToken);
+        // Only what the first read needs: whatever the endpoint takes lives as long as the stream.
+        var state = await BookingsApi.ReadRequestAsync(requestId, user.UserId(), queue, db, cancellationToken);
         return state is null
             ? Problems.From(BookingErrors.RequestNotFound)
             : new RequestEventStream(state, long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var mark) ? mark : null,
-                services.Queue, watch, json.Value.SerializerOptions);
+                watch, json.Value.SerializerOptions);
     }
 
     /// <summary>The stream itself: written until the answer, or until the client goes.</summary>
     public sealed class RequestEventStream(
-        QueuedRequestState state, long? resumeAfter, BookingQueue queue, QueueWatch watch, JsonSerializerOptions json) : IResult
+        QueuedRequestState state, long? resumeAfter, QueueWatch watch, JsonSerializerOptions json) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -98,7 +99,7 @@ public static class RequestEventsApi
                     // Its turn has come (the answer), or the pre-queue was placed: the one read of its own request.
                     if ((current.Sequence is { } placed && figures.Answered >= placed) || (current.Sequence is null && figures.OpensAt is null))
                     {
-                        current = await queue.GetAsync(current.RequestId) ?? current;
+                        current = await joined.ReadRequestAsync(current.RequestId, ct) ?? current;
                         if (current.Status != BookingRequestStatus.Queued)
                         {
                             await WriteAsync(response, "answer", "answer", current, ct);

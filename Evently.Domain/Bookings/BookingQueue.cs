@@ -179,6 +179,29 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         return fields.Count == 0 ? null : State(requestId, fields, figures.Result);
     }
 
+    // KEYS: requests of one event (they share its slot). Returns each one's hash as a field/value list (empty: unknown).
+    private static readonly RedisScript GetManyScript = new("""
+        local found = {}
+        for i, key in ipairs(KEYS) do found[i] = redis.call('HGETALL', key) end
+        return found
+        """);
+
+    /// <summary>
+    /// Requests of one event in one call, read against figures the caller already has: what a replica's streams of an
+    /// event ask for together when the opening or a batch of answers reaches them all at once.
+    /// </summary>
+    public async Task<QueuedRequestState?[]> GetManyAsync(long eventId, IReadOnlyList<long> requestIds, QueueFigures figures)
+    {
+        var found = (RedisResult[])(await GetManyScript.EvaluateAsync(redis.GetDatabase(),
+            requestIds.Select(id => (RedisKey)QueueKeys.Request(id)).ToArray(), []))!;
+        return requestIds.Select((id, i) =>
+        {
+            var hash = (RedisResult[])found[i]!;
+            var fields = Enumerable.Range(0, hash.Length / 2).ToDictionary(f => (string)hash[2 * f]!, f => (RedisValue)hash[2 * f + 1]);
+            return fields.Count == 0 ? null : State(id, fields, figures);
+        }).ToArray();
+    }
+
     /// <summary>A request's state from its hash and its event's figures.</summary>
     public static QueuedRequestState State(long requestId, IReadOnlyDictionary<string, RedisValue> fields, QueueFigures figures)
     {
