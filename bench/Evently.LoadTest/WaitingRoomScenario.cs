@@ -87,7 +87,20 @@ internal static class WaitingRoomScenario
             var cpu = replicas.Select(r => r.CpuSeconds()).ToArray();
             var everyone = CpuUse.Start();
             var drainClock = Stopwatch.StartNew();
-            await WaitAsync(() => holders.Sum(h => h.Answers.Count + h.Errors.Count) >= opened, TimeSpan.FromMinutes(5));
+            // Where the time goes: what the worker has answered (the event's answered mark) beside what the streams received.
+            var timeline = new List<string>();
+            var nextSample = TimeSpan.FromSeconds(1);
+            await WaitAsync(() =>
+            {
+                if (drainClock.Elapsed >= nextSample)
+                {
+                    var drained = (long?)redis.GetDatabase().StringGet(Evently.Domain.Bookings.QueueKeys.Answered(evt.Id)) ?? 0;
+                    timeline.Add($"{nextSample.TotalSeconds:0}s {drained:N0}/{holders.Sum(h => h.Answers.Count):N0}");
+                    nextSample += TimeSpan.FromSeconds(1);
+                }
+                return holders.Sum(h => h.Answers.Count + h.Errors.Count) >= opened;
+            }, TimeSpan.FromMinutes(5));
+            Console.WriteLine($"  answered by the worker / received by the streams, each second after the opening: {string.Join(", ", timeline)}");
             Console.WriteLine($"  CPU from the opening to the last answer, % of one core: {everyone.Report()}");
             var drain = replicas.Select((r, i) => new StreamReplicaFigures(opened / replicas.Length, r.RssMiB(),
                 (r.CpuSeconds() - cpu[i]) / drainClock.Elapsed.TotalSeconds * 100)).ToList();
