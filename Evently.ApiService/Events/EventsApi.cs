@@ -145,6 +145,7 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Changes.AnnounceAsync();
+        await services.Queue.MoveOpeningAsync(id, result.Value!.SalesStartAt);
         await services.Nudge.WakeAsync();
         return TypedResults.Ok(EventDetails.From(result.Value!));
     }
@@ -171,4 +172,4 @@ public static class EventsApi
 
 public sealed record EventServices(
     EventlyDbContext Db, CreateEvent Create, UpdateEvent Update, CancelEvent Cancel, EventChanges Changes, WorkerNudge Nudge,
-    TimeProvider TimeProvider);
+    BookingQueue Queue, TimeProvider TimeProvider);

@@ -103,8 +103,8 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             redis.call('HSET', KEYS[9], ARGV[1], id)
             return {0, id, -1, redis.call('RPUSH', KEYS[10], id) == 1 and 1 or 0}
           end
-          redis.call('RPUSH', KEYS[11], id)
-          return {0, id, -1, 0}
+          -- The first late arrival wakes the workers: the opening has come (it may have just been moved earlier).
+          return {0, id, -1, redis.call('RPUSH', KEYS[11], id) == 1 and 1 or 0}
         end
         local seq = redis.call('INCR', KEYS[2])
         redis.call('PERSIST', KEYS[1])
@@ -164,6 +164,32 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(WorkChannel.Name), "queue", CommandFlags.FireAndForget);
         }
         return (outcome, long.Parse((string)result[1]!, CultureInfo.InvariantCulture), (long)result[2] is >= 0 and var position ? position : null);
+    }
+
+    // KEYS: opens. ARGV: the opening (ms since the epoch; empty: on sale now). Only a queue the intake has met keeps one.
+    private static readonly RedisScript MoveOpeningScript = new("""
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
+        return 1
+        """);
+
+    /// <summary>
+    /// Carries an admin's new opening time to the event's queue at once (the intake carries it too, with the next
+    /// request): a pre-queue opens when the admin said, not at the time it was told first. Wake the workers after it.
+    /// </summary>
+    /// <returns>False when Redis cannot serve: then the next request carries it.</returns>
+    public async Task<bool> MoveOpeningAsync(long eventId, DateTime? salesStartAt)
+    {
+        try
+        {
+            await MoveOpeningScript.EvaluateAsync(redis.GetDatabase(), [QueueKeys.Opens(eventId)],
+                [salesStartAt is { } opens ? new DateTimeOffset(opens, TimeSpan.Zero).ToUnixTimeMilliseconds() : ""]);
+            return true;
+        }
+        catch (Exception ex) when (redis.MarkOutage(ex))
+        {
+            return false;
+        }
     }
 
     /// <summary>The request's state as Redis knows it, or null when Redis does not (the database may).</summary>

@@ -60,6 +60,29 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task An_opening_the_admin_moves_earlier_opens_the_pre_queue_then_without_another_request()
+    {
+        var buyers = await fixture.SeedAccountsAsync(3);
+        using var admin = await fixture.AdminAsync();
+        var body = TestApi.NewEventBody(capacity: 10, highDemand: true);
+        var evt = await admin.CreateEventAsync(TestApi.With(body, "salesStartAt", OpensIn(TimeSpan.FromHours(1))));
+        var queued = await Task.WhenAll(buyers.Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))));
+
+        var opens = OpensIn(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "salesStartAt", opens))).StatusCode);
+
+        // Nobody asks again: the queue learns the new time from the change itself.
+        await using var db = fixture.CreateDbContext();
+        await WaitlistTestApi.EventuallyAsync(
+            async () => await db.BookingRequests.CountAsync(r => r.EventId == evt.Id && r.Status == BookingRequestStatus.Confirmed) == queued.Length,
+            TimeSpan.FromSeconds(8), "the pre-queue confirmed after the new opening");
+        var first = await db.BookingRequests.AsNoTracking().Where(r => r.EventId == evt.Id).MinAsync(r => r.ProcessedAt);
+        Assert.True(first >= opens, $"answered at {first:O}, before the opening at {opens:O}");
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: queued.Length);
+        buyers.ForEach(b => b.Dispose());
+    }
+
+    [Fact]
     public async Task The_pre_queue_is_shuffled_once_at_the_opening_and_served_before_everyone_who_came_later()
     {
         const int Early = 300, Later = 100, Tickets = 150, Wave = 25;
