@@ -33,6 +33,7 @@ public static class Extensions
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section);
 
         builder.Services.AddSingleton<WorkSignal>();
+        builder.Services.AddSingleton<DrainPriority>();
         builder.Services.AddHostedService<WorkSubscription>();
         builder.Services.AddHostedService<InfrastructureCheck>();
         builder.Services.AddHostedService<OutboxRelay>();

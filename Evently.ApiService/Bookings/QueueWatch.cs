@@ -6,25 +6,29 @@ namespace Evently.ApiService.Bookings;
 
 /// <summary>
 /// This replica's view of the queues its request streams wait in: per event with at least one open stream, one
-/// subscription to the worker's answers channel and one read of the event's figures (at most every 200 ms when the
-/// worker announces answers, and once a second anyway, so a lost message costs a second), fanned out in memory to
-/// every stream of that event. What the streams cost Redis does not grow with their number. A stream reads its own
-/// request only when its turn has come or the pre-queue was placed, and those reads are gathered too: at the opening
-/// every stream of the event asks at once, and gets its answer from a few calls, not one each.
+/// subscription to the worker's announcements (<see cref="QueueAnnouncement"/>) and one read of the event's figures (at
+/// most every 200 ms while the worker announces, and once a second anyway, so a lost message costs a second), fanned out
+/// in memory. What the streams cost Redis does not grow with their number: a stream's answer, and its place at the
+/// opening, come with the announcement to the one stream concerned; the figures (positions and the estimate) reach
+/// every stream at most once a second, on the watch's own tick, so a busy drain wakes each stream once a second, not
+/// at every batch. A stream whose announcement was lost reads its own request, and those reads are gathered too.
 /// </summary>
 public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue, ILogger<QueueWatch> logger)
 {
     private const int MaxRequestsPerRead = 500;
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MinSpacing = TimeSpan.FromMilliseconds(200);
+    /// <summary>How often every stream is woken even when nothing changed, to see whether a keep-alive is due.</summary>
+    public static readonly TimeSpan IdleWake = TimeSpan.FromSeconds(5);
+
     private readonly IConnectionMultiplexer _redis = redis;
     private readonly BookingQueue _queue = queue;
     private readonly ILogger<QueueWatch> _logger = logger;
     private readonly Dictionary<long, EventWatch> _events = [];
     private readonly Lock _lock = new();
 
-    /// <summary>Joins the event's watch (starting it for the first stream); dispose to leave it.</summary>
-    public EventWatch Join(long eventId)
+    /// <summary>Follows the request in its event's watch (starting the watch for its first stream); dispose to leave.</summary>
+    public Follower Join(long eventId, long requestId)
     {
         lock (_lock)
         {
@@ -33,41 +37,118 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
                 watch = _events[eventId] = new EventWatch(this, eventId);
                 _ = watch.RunAsync();
             }
-            watch.Streams++;
-            return watch;
+            return watch.Add(requestId);
         }
     }
 
-    private void Leave(EventWatch watch)
+    private void Leave(Follower follower)
     {
         lock (_lock)
         {
-            if (--watch.Streams == 0)
+            if (follower.Watch.Remove(follower) == 0)
             {
-                _events.Remove(watch.EventId);
-                watch.Stop();
+                _events.Remove(follower.Watch.EventId);
+                follower.Watch.Stop();
             }
         }
     }
 
-    public sealed class EventWatch(QueueWatch owner, long eventId) : IDisposable
+    /// <summary>One stream's hold on its request: what the watch announced for it, and when to look again.</summary>
+    public sealed class Follower(EventWatch watch, long requestId) : IDisposable
+    {
+        private TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        internal EventWatch Watch { get; } = watch;
+        public long RequestId { get; } = requestId;
+
+        /// <summary>The event's figures as last read (null before the first read).</summary>
+        public QueueFigures? Figures => Watch.Figures;
+
+        /// <summary>The request's place, once announced at the opening.</summary>
+        public long? Placed { get; private set; }
+
+        /// <summary>The request's answer, once announced.</summary>
+        public AnnouncedAnswer? Answer { get; private set; }
+
+        /// <summary>Completes at the next tick with new figures, at this request's announcement, or after IdleWake. Take it before looking.</summary>
+        public Task Woken => Volatile.Read(ref _woken).Task;
+
+        /// <summary>How many ticks the watch has made: a stream writes at most one position per tick, and ticks are a second apart.</summary>
+        public long Ticks => Watch.Ticks;
+
+        /// <summary>Asks for the next tick even if the figures do not change (a position held back by the once-a-second rule).</summary>
+        public void WakeAtNextTick() => Watch.TickWanted = true;
+
+        /// <summary>The request's state as Redis knows it (null: it does not), read together with the other streams' of the event.</summary>
+        public Task<QueuedRequestState?> ReadRequestAsync(CancellationToken cancellationToken) => Watch.ReadRequestAsync(RequestId, cancellationToken);
+
+        internal void Place(long sequence)
+        {
+            Placed = sequence;
+            Wake();
+        }
+
+        internal void Answered(AnnouncedAnswer answer)
+        {
+            Answer = answer;
+            Wake();
+        }
+
+        internal void Wake() =>
+            Interlocked.Exchange(ref _woken, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+        public void Dispose() => Watch.Owner.Leave(this);
+    }
+
+    public sealed class EventWatch(QueueWatch owner, long eventId)
     {
         private readonly CancellationTokenSource _stop = new();
-        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // By request id: a client may hold two streams of one request for a moment (a reconnect).
+        private readonly Dictionary<long, List<Follower>> _followers = [];
+        private readonly Lock _lock = new();
         private volatile TaskCompletionSource _announced = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Channel<(long RequestId, TaskCompletionSource<QueuedRequestState?> Read)> _reads =
             Channel.CreateUnbounded<(long, TaskCompletionSource<QueuedRequestState?>)>(new UnboundedChannelOptions { SingleReader = true });
+        private int _count;
 
+        internal QueueWatch Owner { get; } = owner;
         public long EventId { get; } = eventId;
-        internal int Streams { get; set; }
+        internal QueueFigures? Figures { get; private set; }
+        internal bool TickWanted { get; set; }
+        internal long Ticks => Interlocked.Read(ref _ticks);
+        private long _ticks;
 
-        /// <summary>The event's figures as last read (null before the first read).</summary>
-        public QueueFigures? Figures { get; private set; }
+        internal Follower Add(long requestId)
+        {
+            var follower = new Follower(this, requestId);
+            lock (_lock)
+            {
+                if (!_followers.TryGetValue(requestId, out var list))
+                {
+                    _followers[requestId] = list = [];
+                }
+                list.Add(follower);
+                _count++;
+            }
+            return follower;
+        }
 
-        /// <summary>Completes when <see cref="Figures"/> next changes.</summary>
-        public Task Changed => Volatile.Read(ref _changed).Task;
-
-        public void Dispose() => owner.Leave(this);
+        /// <returns>How many streams still follow the event.</returns>
+        internal int Remove(Follower follower)
+        {
+            lock (_lock)
+            {
+                if (_followers.TryGetValue(follower.RequestId, out var list) && list.Remove(follower))
+                {
+                    _count--;
+                    if (list.Count == 0)
+                    {
+                        _followers.Remove(follower.RequestId);
+                    }
+                }
+                return _count;
+            }
+        }
 
         internal void Stop()
         {
@@ -75,8 +156,7 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
             _reads.Writer.TryComplete();
         }
 
-        /// <summary>The request's state as Redis knows it (null: it does not), read together with the other streams' of the event.</summary>
-        public async Task<QueuedRequestState?> ReadRequestAsync(long requestId, CancellationToken cancellationToken)
+        internal async Task<QueuedRequestState?> ReadRequestAsync(long requestId, CancellationToken cancellationToken)
         {
             var read = new TaskCompletionSource<QueuedRequestState?>(TaskCreationOptions.RunContinuationsAsynchronously);
             if (!_reads.Writer.TryWrite((requestId, read)))
@@ -98,8 +178,8 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
                 }
                 try
                 {
-                    var figures = Figures ?? await QueueFigures.ReadAsync(owner._redis.GetDatabase(), EventId);
-                    var states = await owner._queue.GetManyAsync(EventId, batch.ConvertAll(r => r.RequestId), figures);
+                    var figures = Figures ?? await QueueFigures.ReadAsync(Owner._redis.GetDatabase(), EventId);
+                    var states = await Owner._queue.GetManyAsync(EventId, batch.ConvertAll(r => r.RequestId), figures);
                     for (var i = 0; i < batch.Count; i++)
                     {
                         batch[i].Read.TrySetResult(states[i]);
@@ -114,11 +194,45 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
             }
         }
 
+        // On StackExchange.Redis's thread: hands each place and answer to its streams, and has the figures read again.
+        private void Deliver(RedisValue message)
+        {
+            var announcement = QueueAnnouncement.Parse(message);
+            lock (_lock)
+            {
+                foreach (var (requestId, sequence) in announcement.Placed)
+                {
+                    if (_followers.TryGetValue(requestId, out var list))
+                    {
+                        list.ForEach(f => f.Place(sequence));
+                    }
+                }
+                foreach (var answer in announcement.Answers)
+                {
+                    if (_followers.TryGetValue(answer.RequestId, out var list))
+                    {
+                        list.ForEach(f => f.Answered(answer));
+                    }
+                }
+            }
+            _announced.TrySetResult();
+        }
+
+        private void WakeAll()
+        {
+            List<Follower> everyone;
+            lock (_lock)
+            {
+                everyone = _followers.Values.SelectMany(l => l).ToList();
+            }
+            everyone.ForEach(f => f.Wake());
+        }
+
         internal async Task RunAsync()
         {
             var channel = QueueKeys.AnswersChannel(EventId);
-            var subscriber = owner._redis.GetSubscriber();
-            Action<RedisChannel, RedisValue> announce = (_, _) => _announced.TrySetResult();
+            var subscriber = Owner._redis.GetSubscriber();
+            Action<RedisChannel, RedisValue> announce = (_, message) => Deliver(message);
             var reads = ReadRequestsAsync();
             try
             {
@@ -128,26 +242,45 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException)
                 {
-                    // The once-a-second read still moves the streams.
-                    owner._logger.LogWarning(ex, "Subscribing to the answers of event {EventId} failed; reading its figures every second", EventId);
+                    // The once-a-second read still moves the streams, and each reads its own answer when its turn has come.
+                    Owner._logger.LogWarning(ex, "Subscribing to the answers of event {EventId} failed; reading its figures every second", EventId);
                 }
+                var changed = false;
+                var nextTick = DateTime.UtcNow;
+                var lastWakeAll = DateTime.UtcNow;
                 while (!_stop.IsCancellationRequested)
                 {
                     var announced = _announced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     try
                     {
-                        var figures = await QueueFigures.ReadAsync(owner._redis.GetDatabase(), EventId);
+                        var figures = await QueueFigures.ReadAsync(Owner._redis.GetDatabase(), EventId);
                         if (figures != Figures)
                         {
+                            // The first figures go out at once: new streams wait for them.
+                            changed = Figures is not null;
                             Figures = figures;
-                            Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                            if (!changed)
+                            {
+                                WakeAll();
+                            }
                         }
                     }
                     catch (Exception ex) when (ex is RedisException or TimeoutException)
                     {
-                        owner._logger.LogWarning(ex, "Reading the queue figures of event {EventId} failed; trying again", EventId);
+                        Owner._logger.LogWarning(ex, "Reading the queue figures of event {EventId} failed; trying again", EventId);
                     }
-                    await Task.WhenAny(announced.Task, Task.Delay(Poll, _stop.Token));
+                    var now = DateTime.UtcNow;
+                    if (now >= nextTick)
+                    {
+                        if (changed || TickWanted || now - lastWakeAll >= IdleWake)
+                        {
+                            (changed, TickWanted, lastWakeAll) = (false, false, now);
+                            Interlocked.Increment(ref _ticks);
+                            WakeAll();
+                        }
+                        nextTick = now + Tick;
+                    }
+                    await Task.WhenAny(announced.Task, Task.Delay(nextTick - now, _stop.Token));
                     await Task.Delay(MinSpacing, _stop.Token);
                 }
             }
@@ -156,7 +289,7 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
             }
             catch (Exception ex)
             {
-                owner._logger.LogError(ex, "The queue watch of event {EventId} stopped", EventId);
+                Owner._logger.LogError(ex, "The queue watch of event {EventId} stopped", EventId);
             }
             finally
             {

@@ -14,13 +14,12 @@ namespace Evently.ApiService.Bookings;
 
 /// <summary>
 /// <c>GET /api/bookings/requests/{requestId}/events</c>: a queued request's place and final answer as server-sent
-/// events. Each stream waits on this replica's <see cref="QueueWatch"/> of its event, so an open stream costs Redis
-/// nothing per second; it reads its own request only when its turn has come (the answer) and once at the opening.
+/// events. Each stream waits on this replica's <see cref="QueueWatch"/> of its event, which hands it its place at the
+/// opening, its answer, and the figures once a second: an open stream costs Redis nothing of its own, and no timer.
 /// </summary>
 public static class RequestEventsApi
 {
     public const string MediaType = "text/event-stream";
-    private static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
     public static RouteGroupBuilder MapRequestEvents(this RouteGroupBuilder bookings)
@@ -87,51 +86,65 @@ public static class RequestEventsApi
                 await WriteAsync(response, "answer", "answer", current, ct);
                 return;
             }
-            using var joined = watch.Join(current.EventId);
+            using var follower = watch.Join(current.EventId, current.RequestId);
             (long? Position, int? Wait, DateTime? OpensAt)? sent = null;
-            var sentAt = DateTime.MinValue;
-            var keepAliveAt = DateTime.UtcNow + KeepAlive;
+            var writtenAt = DateTime.UtcNow;
+            var sentAtTick = -1L;
             while (true)
             {
-                var changed = joined.Changed;
-                if (joined.Figures is { } figures)
+                var woken = follower.Woken;
+                if (follower.Answer is { } answer)
                 {
-                    // Its turn has come (the answer), or the pre-queue was placed: the one read of its own request.
-                    if ((current.Sequence is { } placed && figures.Answered >= placed) || (current.Sequence is null && figures.OpensAt is null))
+                    await WriteAsync(response, "answer", "answer", current with
                     {
-                        current = await joined.ReadRequestAsync(current.RequestId, ct) ?? current;
+                        Status = answer.Status, BookingId = answer.BookingId, Reason = answer.Reason, Position = null,
+                        EstimatedWaitSeconds = null, OpensAt = null
+                    }, ct);
+                    return;
+                }
+                if (current.Sequence is null && follower.Placed is { } placed)
+                {
+                    current = current with { Sequence = placed, OpensAt = null };
+                }
+                if (follower.Figures is { } figures)
+                {
+                    // Its turn has come, or the pre-queue was placed, and the announcement did not reach this replica: one read of its own.
+                    if ((current.Sequence is { } seq && figures.Answered >= seq) || (current.Sequence is null && figures.OpensAt is null))
+                    {
+                        current = await follower.ReadRequestAsync(ct) ?? current;
                         if (current.Status != BookingRequestStatus.Queued)
                         {
                             await WriteAsync(response, "answer", "answer", current, ct);
                             return;
                         }
                     }
-                    var place = current.Sequence is { } seq
-                        ? current with { Position = figures.PositionOf(seq), EstimatedWaitSeconds = figures.EstimatedWaitSeconds(figures.PositionOf(seq)), OpensAt = null }
+                    var place = current.Sequence is { } sequence
+                        ? current with { Position = figures.PositionOf(sequence), EstimatedWaitSeconds = figures.EstimatedWaitSeconds(figures.PositionOf(sequence)), OpensAt = null }
                         : current with { Position = null, EstimatedWaitSeconds = null, OpensAt = figures.OpensAt ?? current.OpensAt };
                     var mark = current.Sequence is null ? 0 : figures.Answered;
                     if ((place.Position, place.EstimatedWaitSeconds, place.OpensAt) != sent && !(sent is null && resumeAfter >= mark))
                     {
-                        if (sentAt + MinInterval - DateTime.UtcNow is { Ticks: > 0 } early)
+                        if (sent is not null && follower.Ticks == sentAtTick)
                         {
-                            await Task.Delay(early, ct);
-                            continue;
+                            // At most one position per tick of the watch (a second apart): its next tick brings this one.
+                            follower.WakeAtNextTick();
                         }
-                        await WriteAsync(response, "position", mark.ToString(CultureInfo.InvariantCulture), place, ct);
-                        (sent, sentAt) = ((place.Position, place.EstimatedWaitSeconds, place.OpensAt), DateTime.UtcNow);
-                        keepAliveAt = sentAt + KeepAlive;
+                        else
+                        {
+                            await WriteAsync(response, "position", mark.ToString(CultureInfo.InvariantCulture), place, ct);
+                            (sent, sentAtTick, writtenAt) = ((place.Position, place.EstimatedWaitSeconds, place.OpensAt), follower.Ticks, DateTime.UtcNow);
+                        }
                     }
                 }
-                // WaitAsync disposes its timer when the change comes first: a busy sale leaves no timers behind per stream.
-                await changed.WaitAsync(keepAliveAt - DateTime.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero, ct)
-                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                ct.ThrowIfCancellationRequested();
-                if (!changed.IsCompleted)
+                if (DateTime.UtcNow - writtenAt >= KeepAlive - QueueWatch.IdleWake)
                 {
                     await response.WriteAsync(": keep-alive\n\n", ct);
                     await response.Body.FlushAsync(ct);
-                    keepAliveAt = DateTime.UtcNow + KeepAlive;
+                    writtenAt = DateTime.UtcNow;
                 }
+                // The watch wakes every stream at least every IdleWake: no timer per stream.
+                await woken.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                ct.ThrowIfCancellationRequested();
             }
         }
 

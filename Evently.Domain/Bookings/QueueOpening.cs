@@ -30,10 +30,11 @@ public sealed class QueueOpening(IConnectionMultiplexer redis)
     // KEYS: stream, seq, opened, pre-queue, pre-queue arrivals, late, drain rate. ARGV: the event's key prefix, the
     // channel, then the pre-queue's ids in the shuffled order. Places each id that is still a pre-queued request of its
     // user, then any arrival the caller did not list and the late ones, in arrival order; each gets its seq. Returns how
-    // many were placed, or -1 when the opening was done before.
+    // many were placed, or -1 when the opening was done before. The places are announced on the channel (QueueAnnouncement).
     private static readonly RedisScript ShuffleScript = new("""
         if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
         local placed = 0
+        local announced = {}
         local function place(id)
           local request = ARGV[1] .. 'request:' .. id
           local f = redis.call('HMGET', request, 'user', 'qty', 'seats', 'at', 'tp', 'key', 'status', 'seq')
@@ -43,6 +44,7 @@ public sealed class QueueOpening(IConnectionMultiplexer redis)
           redis.call('HSET', request, 'seq', seq)
           redis.call('HDEL', request, 'seats', 'at', 'tp', 'key')
           placed = placed + 1
+          announced[placed] = id .. ' ' .. seq
         end
         for i = 3, #ARGV do
           local user = redis.call('HGET', ARGV[1] .. 'request:' .. ARGV[i], 'user')
@@ -57,7 +59,7 @@ public sealed class QueueOpening(IConnectionMultiplexer redis)
         local time = redis.call('TIME')
         redis.call('HSET', KEYS[7], 'at', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
         redis.call('EXPIRE', KEYS[7], 3600)
-        redis.call('PUBLISH', ARGV[2], 'opened')
+        redis.call('PUBLISH', ARGV[2], 'placed\n' .. table.concat(announced, '\n'))
         return placed
         """);
 

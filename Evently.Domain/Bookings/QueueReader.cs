@@ -144,17 +144,19 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
     // answers channel, then seven values per entry: entry id, request id, user, quantity, status, booking id or reason,
     // key (empty: none). An entry whose request id is empty is dropped unanswered (malformed). A request still 'queued'
     // gives its user's tickets back once; a second run for the same answers changes nothing. The drain rate is a moving
-    // average of answers per second between acknowledgements, a pause of more than 5 s starting it over. Returns the
-    // stream's length after.
+    // average of answers per second between acknowledgements, a pause of more than 5 s starting it over. The answers
+    // are announced on the channel (QueueAnnouncement). Returns the stream's length after.
     private static readonly RedisScript AcknowledgeScript = new("""
         local prefix = ARGV[3]
         local i = 5
         local count = 0
+        local announced = {}
         while i <= #ARGV do
           local entry, id, user, qty, status, value, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
           i = i + 7
           if id ~= '' then
             count = count + 1
+            announced[count] = id .. ' ' .. status .. ' ' .. value
             local request = prefix .. 'request:' .. id
             if redis.call('HGET', request, 'status') == 'queued' then
               local tickets = prefix .. 'user:' .. user
@@ -180,7 +182,7 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         end
         redis.call('HSET', KEYS[3], 'at', now)
         redis.call('EXPIRE', KEYS[3], 3600)
-        if count > 0 then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
+        if count > 0 then redis.call('PUBLISH', ARGV[4], 'answers ' .. ARGV[1] .. '\n' .. table.concat(announced, '\n')) end
         return redis.call('XLEN', KEYS[1])
         """);
 

@@ -114,7 +114,7 @@ public sealed class MailSenderTests(EventlyAppFixture fixture)
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:smtp"] = smtp }).Build();
         return new MailSender(services.GetRequiredService<IServiceScopeFactory>(), new WorkSignal(), configuration, TimeProvider.System,
-            new MailMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger<MailSender>.Instance);
+            new MailMetrics(services.GetRequiredService<IMeterFactory>()), new DrainPriority(TimeProvider.System), NullLogger<MailSender>.Instance);
     }
 
     private async Task<List<PendingMail>> LeasedMailsAsync(int count)

@@ -26,7 +26,7 @@ public sealed class QueueOptions
 /// </summary>
 public sealed class QueueDrainer(
     IServiceScopeFactory scopes, WorkSignal signal, QueueReader queue, QueueOpening opening, IOptions<QueueOptions> options, QueueMetrics metrics,
-    TimeProvider timeProvider, ILogger<QueueDrainer> logger)
+    DrainPriority priority, TimeProvider timeProvider, ILogger<QueueDrainer> logger)
     : WorkerLoop(scopes, signal, logger)
 {
     public static readonly ActivitySource ActivitySource = new("Evently.Queue");
@@ -75,6 +75,7 @@ public sealed class QueueDrainer(
         }
         if (answered > 0)
         {
+            priority.Busy();
             Signal.Wake();
             return TimeSpan.Zero;
         }
@@ -105,6 +106,7 @@ public sealed class QueueDrainer(
             await queue.RetireIfEmptyAsync(eventId);
             return (0, null);
         }
+        priority.Busy();
         if (batch.Malformed.Count > 0)
         {
             logger.LogError("{Count} entries of event {EventId}'s stream are no booking request; they are dropped", batch.Malformed.Count, eventId);

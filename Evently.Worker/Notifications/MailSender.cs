@@ -13,11 +13,12 @@ namespace Evently.Worker.Notifications;
 /// <summary>
 /// Mails every notification through the AppHost's SMTP server (ConnectionStrings:smtp, smtp://host:port),
 /// off the request path. A refused mail is retried with backoff and marked failed after five refusals; an
-/// unreachable server refuses nothing, so its mails simply wait for it to return.
+/// unreachable server refuses nothing, so its mails simply wait for it to return. An on-sale's drain goes first
+/// (<see cref="DrainPriority"/>).
 /// </summary>
 public sealed class MailSender(
     IServiceScopeFactory scopes, WorkSignal signal, IConfiguration configuration, TimeProvider timeProvider,
-    MailMetrics metrics, ILogger<MailSender> logger)
+    MailMetrics metrics, DrainPriority drain, ILogger<MailSender> logger)
     : WorkerLoop(scopes, signal, logger)
 {
     public static readonly ActivitySource ActivitySource = new("Evently.Notifications");
@@ -34,12 +35,16 @@ public sealed class MailSender(
         var queue = services.GetRequiredService<MailQueue>();
         await RecordSentAsync(queue, cancellationToken);
         List<PendingMail> due;
-        while ((due = await queue.TakeDueAsync(20, cancellationToken)).Count > 0)
+        while (drain.HoldBack() is null && (due = await queue.TakeDueAsync(20, cancellationToken)).Count > 0)
         {
             if (!await SendAsync(queue, due, cancellationToken))
             {
                 return ServerDownRetry;
             }
+        }
+        if (drain.HoldBack() is { } hold)
+        {
+            return hold;
         }
         return await queue.NextDueAsync(cancellationToken) is { } next
             ? next - timeProvider.GetUtcNow().UtcDateTime
