@@ -24,6 +24,21 @@ public static class AuthExtensions
             {
                 var jwt = jwtOptions.Value;
                 bearer.MapInboundClaims = false;
+                // Nothing reads the token back (GetTokenAsync): kept, it is a dictionary and the token's text for as long
+                // as the request lasts, and a waiting-room stream lasts minutes.
+                bearer.SaveToken = false;
+                bearer.Events = new JwtBearerEvents
+                {
+                    // Only the claims: the identity the handler builds also holds the parsed token, with its own copy of
+                    // the claims, for as long as the request lasts.
+                    OnTokenValidated = context =>
+                    {
+                        var identity = context.Principal!.Identities.First();
+                        context.Principal = new ClaimsPrincipal(new ClaimsIdentity(
+                            identity.Claims, identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType));
+                        return Task.CompletedTask;
+                    }
+                };
                 bearer.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = jwt.Issuer,
