@@ -75,7 +75,6 @@ public sealed class QueueDrainer(
         }
         if (answered > 0)
         {
-            priority.Busy();
             Signal.Wake();
             return TimeSpan.Zero;
         }
@@ -106,7 +105,7 @@ public sealed class QueueDrainer(
             await queue.RetireIfEmptyAsync(eventId);
             return (0, null);
         }
-        priority.Busy();
+        using var answering = priority.Answering();
         if (batch.Malformed.Count > 0)
         {
             logger.LogError("{Count} entries of event {EventId}'s stream are no booking request; they are dropped", batch.Malformed.Count, eventId);

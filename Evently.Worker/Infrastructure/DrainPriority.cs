@@ -12,21 +12,23 @@ public sealed class DrainPriority(TimeProvider timeProvider)
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(15);
 
     private readonly Lock _lock = new();
+    private int _answering;
     private DateTime _lastBusy = DateTime.MinValue;
     private DateTime _busySince = DateTime.MinValue;
 
-    /// <summary>The drain took a batch to answer, or answered one, just now.</summary>
-    public void Busy()
+    /// <summary>The drain answers a batch until the scope is disposed.</summary>
+    public IDisposable Answering()
     {
-        var now = timeProvider.GetUtcNow().UtcDateTime;
         lock (_lock)
         {
-            if (now - _lastBusy > Quiet)
+            var now = timeProvider.GetUtcNow().UtcDateTime;
+            if (_answering == 0 && now - _lastBusy > Quiet)
             {
                 _busySince = now;
             }
-            _lastBusy = now;
+            _answering++;
         }
+        return new Scope(this);
     }
 
     /// <summary>How long a duty of lower priority should wait before it looks again; null: go ahead.</summary>
@@ -35,7 +37,29 @@ public sealed class DrainPriority(TimeProvider timeProvider)
         var now = timeProvider.GetUtcNow().UtcDateTime;
         lock (_lock)
         {
-            return now - _lastBusy < Quiet && now - _busySince < MaxHold ? Quiet : null;
+            return (_answering > 0 || now - _lastBusy < Quiet) && now - _busySince < MaxHold ? Quiet : null;
+        }
+    }
+
+    private void Done()
+    {
+        lock (_lock)
+        {
+            _answering--;
+            _lastBusy = timeProvider.GetUtcNow().UtcDateTime;
+        }
+    }
+
+    private sealed class Scope(DrainPriority owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Done();
+            }
         }
     }
 }
