@@ -15,7 +15,7 @@ internal sealed class EventlyApp(LocalApp local) : IAsyncDisposable
 
     public ValueTask<string?> RedisConnectionStringAsync() => local.App.GetConnectionStringAsync("redis");
 
-    public static async Task<EventlyApp> StartAsync()
+    public static async Task<EventlyApp> StartAsync(IReadOnlyList<string> extraSettings)
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         return new EventlyApp(await LocalApp.StartAsync(
@@ -27,7 +27,8 @@ internal sealed class EventlyApp(LocalApp local) : IAsyncDisposable
             "Evently:Api:Telemetry:TraceSampleRatio=0.1",
             "Evently:Worker:Telemetry:TraceSampleRatio=0.1",
             // Known to the benchmark, which signs the high-demand scenario's tokens with it.
-            $"Parameters:jwt-signing-key={HighDemandScenario.SigningKey}"
+            $"Parameters:jwt-signing-key={HighDemandScenario.SigningKey}",
+            .. extraSettings
         ], cancellation.Token));
     }
 

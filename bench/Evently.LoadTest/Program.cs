@@ -13,7 +13,9 @@ var machine = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescri
 Console.WriteLine($"Machine: {machine}");
 
 Console.WriteLine("Starting the app: MariaDB, Redis, migrations, API, worker...");
-await using var app = await EventlyApp.StartAsync();
+// --setting Key=Value (repeatable): an AppHost setting for this run, to try a knob (Evently:Worker:Queue:BatchSize=2000).
+await using var app = await EventlyApp.StartAsync(args.Select((arg, i) => (arg, i))
+    .Where(a => a.arg == "--setting" && a.i + 1 < args.Length).Select(a => args[a.i + 1]).ToArray());
 // Every client needs its own connection, or the pool's queue becomes what gets measured.
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(1_000, settings.Clients) })
 {
