@@ -5,40 +5,105 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Notifications;
 
-/// <summary>A notification whose e-mail is due, with what the mail needs.</summary>
-public sealed record PendingMail(long NotificationId, string To, string Name, string Kind, string Message, string? TraceParent, int Attempts);
+/// <summary>
+/// An e-mail that is due, with what it needs: one notification, or a buyer's answers from one on-sale
+/// (<see cref="MailQueue"/>), in id order. The first notification names the mail.
+/// </summary>
+public sealed record PendingMail(
+    IReadOnlyList<long> NotificationIds, string To, string Name, string Kind, IReadOnlyList<string> Messages, string? TraceParent, int Attempts)
+{
+    public long NotificationId => NotificationIds[0];
+}
 
 /// <summary>
 /// The e-mails of notifications, as a queue in the notifications table: a sender takes due rows (moving
 /// their next attempt forward, a lease, so that no other sender takes them), sends, then marks each one
 /// sent, refused (retried with backoff, given up after <see cref="MaxAttempts"/>) or deferred (the mail
 /// server is unreachable: no attempt is counted, it waits for the server to return).
+/// A buyer's answers from one on-sale (the queued requests' confirmations and rejections for one event) go out as one
+/// mail once the event's line is done: a buyer who sent ten requests gets one mail that lists the ten answers.
 /// </summary>
 public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
 {
     public const int MaxAttempts = 5;
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
-    public Task<List<PendingMail>> TakeDueAsync(int max, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The longest a queue answer's mail waits for its event's line to empty (<see cref="TakeDueAsync"/>): a line that
+    /// never empties, such as a busy event's steady trickle of requests, delays its mails, never stops them.
+    /// </summary>
+    public static readonly TimeSpan LongestAnswerHold = TimeSpan.FromMinutes(2);
+
+    private const string QueueAnswerKinds = $"'{NotificationKinds.BookingConfirmed}', '{NotificationKinds.BookingRejected}'";
+
+    /// <summary>Takes up to <paramref name="max"/> mails that are due, with a lease.</summary>
+    /// <param name="eventsInLine">
+    /// Events that still have requests in their queue: their answers' mails wait (up to <see cref="LongestAnswerHold"/>),
+    /// so that each buyer's answers go out in one mail once the line is done, however long the on-sale lasts.
+    /// </param>
+    public Task<List<PendingMail>> TakeDueAsync(int max, IReadOnlyCollection<long> eventsInLine, CancellationToken cancellationToken) =>
         db.Database.CreateExecutionStrategy().ExecuteAsync(max, async (_, take, ct) =>
         {
             db.ChangeTracker.Clear();
             var now = timeProvider.UtcNow();
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            var due = await db.Notifications.FromSql($"""
+            // Ids and numbers of our own, not a caller's text: safe to write into the statement.
+            var waitingForLine = eventsInLine.Count == 0 ? "" : $$"""
+                AND NOT (Kind IN ({{QueueAnswerKinds}}) AND EventId IN ({{string.Join(", ", eventsInLine)}}) AND CreatedAt > {1})
+                """;
+            var sql = $$"""
                 SELECT * FROM notifications
-                WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {now})
-                ORDER BY Id LIMIT {take} FOR UPDATE SKIP LOCKED
-                """).ToListAsync(ct);
+                WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {0})
+                {{waitingForLine}}
+                ORDER BY Id LIMIT {{take}} FOR UPDATE SKIP LOCKED
+                """;
+            var due = await db.Notifications.FromSqlRaw(sql, now, now - LongestAnswerHold).ToListAsync(ct);
+            due.AddRange(await RestOfTheirAnswersAsync(due, now, ct));
             due.ForEach(n => n.NextEmailAttemptAt = now + Lease);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
 
             var ids = due.Select(n => n.UserId).Distinct().ToList();
             var users = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, ct);
-            return due.Select(n => new PendingMail(n.Id, users[n.UserId].Email, users[n.UserId].Name, n.Kind, n.Message,
-                n.TraceParent, n.EmailAttempts)).ToList();
+            return due.OrderBy(n => n.Id).GroupBy(MailOf).Select(mail =>
+            {
+                var first = mail.First();
+                var user = users[first.UserId];
+                var kind = mail.Skip(1).Any() && mail.Any(n => n.Kind == NotificationKinds.BookingConfirmed) ? NotificationKinds.BookingConfirmed : first.Kind;
+                return new PendingMail(mail.Select(n => n.Id).ToList(), user.Email, user.Name, kind, mail.Select(n => n.Message).ToList(),
+                    first.TraceParent, mail.Max(n => n.EmailAttempts));
+            }).ToList();
         }, null, cancellationToken);
+
+    private static bool IsQueueAnswer(Notification n) =>
+        n.EventId is not null && n.Kind is NotificationKinds.BookingConfirmed or NotificationKinds.BookingRejected;
+
+    // A queue answer's mail is its buyer's mail for that event; any other notification is a mail of its own.
+    private static (long UserId, long? EventId, long Id) MailOf(Notification n) =>
+        IsQueueAnswer(n) ? (n.UserId, n.EventId, 0) : (n.UserId, null, n.Id);
+
+    /// <summary>
+    /// The due answers of the same buyers and events that this take's limit left out, so that none of them becomes a
+    /// mail of its own in the next take.
+    /// </summary>
+    private async Task<List<Notification>> RestOfTheirAnswersAsync(List<Notification> taken, DateTime now, CancellationToken ct)
+    {
+        var buyers = taken.Where(IsQueueAnswer).Select(n => (n.UserId, n.EventId)).ToHashSet();
+        if (buyers.Count == 0)
+        {
+            return [];
+        }
+        var takenIds = taken.Select(n => n.Id).ToHashSet();
+        var userIds = string.Join(", ", buyers.Select(b => b.UserId).Distinct());
+        var sql = $$"""
+            SELECT * FROM notifications
+            WHERE UserId IN ({{userIds}}) AND Kind IN ({{QueueAnswerKinds}})
+              AND EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {0})
+            FOR UPDATE SKIP LOCKED
+            """;
+        var rest = await db.Notifications.FromSqlRaw(sql, now).ToListAsync(ct);
+        return rest.Where(n => !takenIds.Contains(n.Id) && buyers.Contains((n.UserId, n.EventId))).ToList();
+    }
 
     public Task MarkSentAsync(long notificationId, CancellationToken ct) => MarkSentAsync([notificationId], ct);
 
@@ -52,7 +117,8 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
         var now = timeProvider.UtcNow();
         var attempts = mail.Attempts + 1;
         var failed = attempts >= MaxAttempts;
-        await db.Notifications.Where(n => n.Id == mail.NotificationId).ExecuteUpdateAsync(n => n
+        var ids = mail.NotificationIds;
+        await db.Notifications.Where(n => ids.Contains(n.Id)).ExecuteUpdateAsync(n => n
             .SetProperty(x => x.EmailAttempts, attempts)
             .SetProperty(x => x.EmailFailedAt, failed ? now : null)
             .SetProperty(x => x.NextEmailAttemptAt, now + Backoff(attempts)), ct);

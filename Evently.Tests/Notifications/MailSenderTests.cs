@@ -78,6 +78,25 @@ public sealed class MailSenderTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task A_mail_that_carries_several_notifications_is_sent_once_and_recorded_for_each()
+    {
+        await using var sink = new SmtpSink(n => n == 1 ? SinkAnswer.Refuse : SinkAnswer.Accept);
+        var rows = await LeasedMailsAsync(3);
+        var mail = rows[0] with { NotificationIds = rows.Select(m => m.NotificationId).ToList(), Messages = rows.Select(m => m.Messages[0]).ToList() };
+        await using var db = fixture.CreateDbContext();
+        var queue = new MailQueue(db, TimeProvider.System);
+        var sender = Sender(sink.ConnectionString);
+
+        // Refused: one attempt counted on each notification it carries.
+        Assert.True(await sender.SendAsync(queue, [mail], default));
+        Assert.All(await RowsAsync(rows), row => Assert.Equal((null, 1), (row.EmailedAt, row.EmailAttempts)));
+
+        Assert.True(await sender.SendAsync(queue, [mail with { Attempts = 1 }], default));
+        Assert.All(await RowsAsync(rows), row => Assert.NotNull(row.EmailedAt));
+        Assert.Equal([$"notification-{rows[0].NotificationId}@evently.local"], sink.Accepted);
+    }
+
+    [Fact]
     public async Task A_mail_sent_while_the_database_is_down_is_recorded_once_it_answers_and_is_not_sent_again()
     {
         var (proxy, throughProxy) = FaultProxy.ForDatabase(fixture.DatabaseConnectionString);
@@ -129,7 +148,7 @@ public sealed class MailSenderTests(EventlyAppFixture fixture)
         }).ToList();
         db.Notifications.AddRange(rows);
         await db.SaveChangesAsync();
-        return rows.Select(n => new PendingMail(n.Id, user.User.Email, user.User.Name, n.Kind, n.Message, null, 0)).ToList();
+        return rows.Select(n => new PendingMail([n.Id], user.User.Email, user.User.Name, n.Kind, [n.Message], null, 0)).ToList();
     }
 
     private async Task<List<Notification>> RowsAsync(List<PendingMail> mails)

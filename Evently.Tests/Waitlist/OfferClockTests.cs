@@ -66,7 +66,7 @@ public sealed class OfferClockTests(EventlyAppFixture fixture)
         var waits = new List<TimeSpan>();
         for (var attempt = 0; attempt < MailQueue.MaxAttempts; attempt++)
         {
-            var mail = Assert.Single(await queue.TakeDueAsync(10_000, CancellationToken.None), m => m.NotificationId == notification.Id);
+            var mail = Assert.Single(await queue.TakeDueAsync(10_000, [], CancellationToken.None), m => m.NotificationId == notification.Id);
             Assert.Equal(attempt, mail.Attempts);
             var failed = await queue.MarkRefusedAsync(mail, CancellationToken.None);
             Assert.Equal(attempt == MailQueue.MaxAttempts - 1, failed);
@@ -79,6 +79,6 @@ public sealed class OfferClockTests(EventlyAppFixture fixture)
         Assert.Equal((MailQueue.MaxAttempts, (DateTime?)null), (given.EmailAttempts, given.EmailedAt));
         Assert.NotNull(given.EmailFailedAt);
         Assert.True(waits.SequenceEqual(waits.Order()) && waits[^1] > waits[0], "each retry waits longer");
-        Assert.DoesNotContain(await queue.TakeDueAsync(10_000, CancellationToken.None), m => m.NotificationId == notification.Id);
+        Assert.DoesNotContain(await queue.TakeDueAsync(10_000, [], CancellationToken.None), m => m.NotificationId == notification.Id);
     }
 }

@@ -39,6 +39,7 @@ public sealed class QueueDrainer(
         var bookings = services.GetRequiredService<QueuedBookings>();
         var watched = await queue.ActiveEventsAsync();
         var events = watched.Events;
+        priority.SawEventsInLine(events);
         var answered = 0;
         var sleep = LongestSleep;
         var waiting = 0;

@@ -11,7 +11,12 @@ public sealed class DrainPriority(TimeProvider timeProvider)
     public static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(500);
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long the drain's last look at the events in line counts: a drain that cannot read Redis knows nothing.</summary>
+    public static readonly TimeSpan LineLookLifetime = TimeSpan.FromSeconds(5);
+
     private readonly Lock _lock = new();
+    private IReadOnlyCollection<long> _eventsInLine = [];
+    private DateTime _lineSeenAt = DateTime.MinValue;
     private int _answering;
     private DateTime _lastBusy = DateTime.MinValue;
     private DateTime _busySince = DateTime.MinValue;
@@ -38,6 +43,28 @@ public sealed class DrainPriority(TimeProvider timeProvider)
         lock (_lock)
         {
             return (_answering > 0 || now - _lastBusy < Quiet) && now - _busySince < MaxHold ? Quiet : null;
+        }
+    }
+
+    /// <summary>The drain's look, each pass, at the events that have requests in their queue (on any worker's lease).</summary>
+    public void SawEventsInLine(IReadOnlyCollection<long> events)
+    {
+        lock (_lock)
+        {
+            _eventsInLine = events;
+            _lineSeenAt = timeProvider.GetUtcNow().UtcDateTime;
+        }
+    }
+
+    /// <summary>
+    /// The events that had requests in line at the drain's last look, if that was recent: their answers' mails wait for
+    /// the line to be done (<see cref="Evently.Domain.Notifications.MailQueue.TakeDueAsync"/>).
+    /// </summary>
+    public IReadOnlyCollection<long> EventsInLine()
+    {
+        lock (_lock)
+        {
+            return timeProvider.GetUtcNow().UtcDateTime - _lineSeenAt < LineLookLifetime ? _eventsInLine : [];
         }
     }
 

@@ -12,7 +12,8 @@ namespace Evently.Worker.Notifications;
 
 /// <summary>
 /// Mails every notification through the AppHost's SMTP server (ConnectionStrings:smtp, smtp://host:port),
-/// off the request path. A refused mail is retried with backoff and marked failed after five refusals; an
+/// off the request path; a buyer's answers from one on-sale as one mail, once the event's line is done
+/// (<see cref="MailQueue.TakeDueAsync"/>). A refused mail is retried with backoff and marked failed after five refusals; an
 /// unreachable server refuses nothing, so its mails simply wait for it to return. An on-sale's drain goes first
 /// (<see cref="DrainPriority"/>).
 /// </summary>
@@ -24,6 +25,10 @@ public sealed class MailSender(
     public static readonly ActivitySource ActivitySource = new("Evently.Notifications");
     private static readonly TimeSpan ServerDownRetry = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ServerTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LineRecheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>The ids of the notifications a mail carries, comma-separated.</summary>
+    public const string NotificationsHeader = "X-Evently-Notifications";
 
     // Mails the server took whose record the database refused (it was down): recorded before anything else is
     // taken, so that their lease running out never sends them again. At most one batch, as no batch is taken
@@ -34,8 +39,9 @@ public sealed class MailSender(
     {
         var queue = services.GetRequiredService<MailQueue>();
         await RecordSentAsync(queue, cancellationToken);
+        var inLine = drain.EventsInLine();
         List<PendingMail> due;
-        while (drain.HoldBack() is null && (due = await queue.TakeDueAsync(20, cancellationToken)).Count > 0)
+        while (drain.HoldBack() is null && (due = await queue.TakeDueAsync(20, inLine, cancellationToken)).Count > 0)
         {
             if (!await SendAsync(queue, due, cancellationToken))
             {
@@ -46,9 +52,13 @@ public sealed class MailSender(
         {
             return hold;
         }
-        return await queue.NextDueAsync(cancellationToken) is { } next
-            ? next - timeProvider.GetUtcNow().UtcDateTime
-            : LongestSleep;
+        if (await queue.NextDueAsync(cancellationToken) is not { } next)
+        {
+            return LongestSleep;
+        }
+        // Answers waiting for their line are due already: look again in a while, not at once.
+        var wait = next - timeProvider.GetUtcNow().UtcDateTime;
+        return inLine.Count > 0 && wait < LineRecheck ? LineRecheck : wait;
     }
 
     /// <returns>false when the mail server could not be reached: the rest of the batch waits for it.</returns>
@@ -75,7 +85,7 @@ public sealed class MailSender(
         {
             // Unreachable, or up but not taking mail (421 at the greeting): no mail was tried, none counts an attempt.
             logger.LogWarning(ex, "The mail server is unavailable; {Count} mails wait for it", batch.Count);
-            await queue.DeferAsync(batch.Select(m => m.NotificationId).ToList(), ServerDownRetry, ct);
+            await queue.DeferAsync(batch.SelectMany(m => m.NotificationIds).ToList(), ServerDownRetry, ct);
             return false;
         }
 
@@ -85,6 +95,7 @@ public sealed class MailSender(
             // Joins the trace of the request that caused the notification (a cancel, an offer's expiry).
             using var activity = ActivitySource.StartActivity("send mail", ActivityKind.Producer, mail.TraceParent ?? default(string));
             activity?.SetTag("evently.notification_id", mail.NotificationId);
+            activity?.SetTag("evently.notifications", mail.NotificationIds.Count);
             activity?.SetTag("evently.notification_kind", mail.Kind);
             try
             {
@@ -93,7 +104,7 @@ public sealed class MailSender(
             catch (Exception ex) when (IsUnreachable(ex))
             {
                 logger.LogWarning(ex, "Lost the mail server while sending; the rest of the batch waits for it");
-                await queue.DeferAsync(batch[i..].Select(m => m.NotificationId).ToList(), ServerDownRetry, ct);
+                await queue.DeferAsync(batch[i..].SelectMany(m => m.NotificationIds).ToList(), ServerDownRetry, ct);
                 return false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -116,7 +127,7 @@ public sealed class MailSender(
             {
                 try
                 {
-                    await queue.MarkSentAsync(mail.NotificationId, CancellationToken.None);
+                    await queue.MarkSentAsync(mail.NotificationIds, CancellationToken.None);
                     continue;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -124,7 +135,7 @@ public sealed class MailSender(
                     logger.LogWarning(ex, "Could not record notification {Id} as mailed; recording it once the database answers", mail.NotificationId);
                 }
             }
-            _sentUnrecorded.Add(mail.NotificationId);
+            _sentUnrecorded.AddRange(mail.NotificationIds);
         }
         try
         {
@@ -147,9 +158,10 @@ public sealed class MailSender(
     }
 
     // A stable Message-Id: should a crash between sending and marking sent make the mail go out again,
-    // mail systems can recognise the copy.
+    // mail systems can recognise the copy. The header lists every notification the mail carries.
     private static MimeMessage Compose(PendingMail mail)
     {
+        var several = mail.NotificationIds.Count > 1;
         var message = new MimeMessage
         {
             MessageId = $"notification-{mail.NotificationId}@evently.local",
@@ -159,12 +171,13 @@ public sealed class MailSender(
                 NotificationKinds.OfferExpired => "Your ticket offer has expired",
                 NotificationKinds.EventCancelled => "An event you booked was cancelled",
                 NotificationKinds.EventChanged => "An event you booked has changed",
-                NotificationKinds.BookingConfirmed => "Your booking is confirmed",
-                NotificationKinds.BookingRejected => "Your booking request was not confirmed",
+                NotificationKinds.BookingConfirmed => several ? "Your booking requests are answered: tickets confirmed" : "Your booking is confirmed",
+                NotificationKinds.BookingRejected => several ? "Your booking requests were not confirmed" : "Your booking request was not confirmed",
                 _ => "A message from Evently"
             },
-            Body = new TextPart("plain") { Text = $"Hello {mail.Name},\n\n{mail.Message}\n\nEvently" }
+            Body = new TextPart("plain") { Text = $"Hello {mail.Name},\n\n{string.Join("\n", mail.Messages)}\n\nEvently" }
         };
+        message.Headers.Add(NotificationsHeader, string.Join(", ", mail.NotificationIds));
         message.From.Add(new MailboxAddress("Evently", "no-reply@evently.local"));
         message.To.Add(new MailboxAddress(mail.Name, mail.To));
         return message;

@@ -10,7 +10,8 @@ namespace Evently.LoadTest;
 
 internal sealed record HighDemandResult(
     int Requests, int Accepted, IReadOnlyDictionary<int, int> OtherStatuses, double IntakeSeconds, double IntakeP50Ms, double IntakeP99Ms,
-    double SecondsToLastAnswer, double SecondsToLastConfirmation, long Confirmed, long Rejected, long Booked, int Capacity, bool DrainHeld)
+    double SecondsToLastAnswer, double SecondsToLastConfirmation, long Confirmed, long Rejected, long Booked, int Capacity, bool DrainHeld,
+    int Buyers, long? Mails)
 {
     public double IntakeRate => Accepted / IntakeSeconds;
     public double ConfirmationRate => Confirmed / SecondsToLastConfirmation;
@@ -82,12 +83,13 @@ internal static class HighDemandScenario
         var (answered, lastConfirmation, lastAnswer, booked) = await watch;
         Console.WriteLine($"  CPU from the end of the intake to the last answer, % of one core: {cpu.Report()}");
         var accepted = samples.Count(s => s.Status == 202);
+        var mails = await MailsSentForAsync(connectionString, evt.Id);
 
         var latencies = samples.Where(s => s.Status == 202).Select(s => s.Ms).Order().ToArray();
         return new HighDemandResult(requests, accepted,
             samples.Where(s => s.Status != 202).CountBy(s => s.Status).ToDictionary(), intakeSeconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.99), lastAnswer - drainStart, (lastConfirmation ?? lastAnswer) - drainStart,
-            answered.Confirmed, answered.Rejected, booked, capacity, drainHeld);
+            answered.Confirmed, answered.Rejected, booked, capacity, drainHeld, Math.Min(requests, Users), mails);
     }
 
     // An earlier on-sale leaves up to one e-mail per request to send: measured alongside, it would be charged to this one.
@@ -110,6 +112,31 @@ internal static class HighDemandScenario
             }
             await Task.Delay(500);
         }
+    }
+
+    /// <summary>
+    /// The mails sent for the event's notifications, once every one is sent (null if that takes longer than three
+    /// minutes). Counted in the database, not in smtp4dev, which keeps only its last 100 mails (keeping every mail slows
+    /// it down as they pile up): the notifications one mail carries are recorded as sent in one statement, with one
+    /// time, so a mail is a user and a sent time.
+    /// </summary>
+    private static async Task<long?> MailsSentForAsync(string connectionString, long eventId)
+    {
+        await using var db = new MySqlConnection(connectionString);
+        await db.OpenAsync();
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            var unsent = Convert.ToInt64(await new MySqlCommand(
+                $"SELECT COUNT(*) FROM notifications WHERE EventId = {eventId} AND EmailedAt IS NULL AND EmailFailedAt IS NULL", db).ExecuteScalarAsync());
+            if (unsent == 0)
+            {
+                return Convert.ToInt64(await new MySqlCommand(
+                    $"SELECT COUNT(DISTINCT UserId, EmailedAt) FROM notifications WHERE EventId = {eventId} AND EmailedAt IS NOT NULL", db).ExecuteScalarAsync());
+            }
+            await Task.Delay(500);
+        }
+        return null;
     }
 
     // Polls the answers until every accepted request has one (the total is known once the intake is done).

@@ -60,6 +60,7 @@ internal static class Report
         Console.WriteLine($"| Confirmations/s ({from} to the last confirmation) | {r.ConfirmationRate:N0} | |");
         Console.WriteLine($"| Answers/s ({from} to the last answer) | {r.AnswerRate:N0} | |");
         Console.WriteLine($"| {from} to last answer, s | {r.SecondsToLastAnswer:N1} | |");
+        Console.WriteLine($"| E-mails sent for the on-sale (buyers) | {(r.Mails is { } mails ? mails.ToString("N0") : "not all sent within 3 min")} ({r.Buyers:N0}) | |");
         Console.WriteLine();
         Console.WriteLine($"Checks: {r.Accepted:N0} of {r.Requests:N0} accepted (other answers: {others}); {r.Confirmed:N0} confirmed, "
             + $"{r.Rejected:N0} rejected, {r.Accepted - r.Confirmed - r.Rejected:N0} unanswered; booked {r.Booked:N0}: {(r.Holds ? "PASS" : "FAIL")}.");

@@ -251,7 +251,7 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
         bad.AddRange(mails.Where(m => !known.Contains(m.Key)).Select(m => $"{m.Value} mails of no notification (id {m.Key})"));
         var pending = db.Notifications.Count(n => n.EmailedAt is null && n.FailedAt is null);
         return Judge("every notification mailed exactly once, or pending with a due retry", bad,
-            $"{db.Notifications.Count} notifications, {mails.Values.Sum()} mails received, {pending} pending");
+            $"{db.Notifications.Count} notifications, {mails.Values.Sum()} received by mail, {pending} pending");
     }
 
     private Verdict EveryOutboxRowRelayed() =>
