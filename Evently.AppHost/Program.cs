@@ -69,6 +69,7 @@ var worker = builder.AddProject<Projects.Evently_Worker>("worker")
     .WaitFor(smtp)
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health")
+    .WithLeanRuntimeMemory()
     .WithReplicas(Replicas("Worker"));
 
 // Azure Container Apps' ingress reaches the API from the environment's private ranges: believe its

@@ -1,6 +1,7 @@
 using Evently.Worker;
 
-var builder = WebApplication.CreateBuilder(args);
+// The slim builder: no IIS integration, Kestrel HTTPS configuration or QUIC to load for a process that serves only health checks.
+var builder = WebApplication.CreateSlimBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddWorkerServices();

@@ -183,12 +183,14 @@ public sealed partial class ManifestTests
         Assert.Equal("project.v0", types["api"]);
     }
 
-    [Fact]
-    public async Task Published_api_keeps_its_memory_settings()
+    [Theory]
+    [InlineData("api")]
+    [InlineData("worker")]
+    public async Task Published_services_keep_their_memory_settings(string service)
     {
         using var manifest = await PublishManifestAsync();
 
-        var environment = manifest.RootElement.GetProperty("resources").GetProperty("api").GetProperty("env");
+        var environment = manifest.RootElement.GetProperty("resources").GetProperty(service).GetProperty("env");
         Assert.Equal("0x800000", environment.GetProperty("DOTNET_GCgen0size").GetString());
         Assert.Equal("65536", environment.GetProperty("MALLOC_MMAP_THRESHOLD_").GetString());
     }

@@ -35,11 +35,20 @@ public sealed class MailSender(
     // while any wait here.
     private readonly List<long> _sentUnrecorded = [];
 
+    private DateTime _onlyHeldUntil = DateTime.MinValue;
+
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var queue = services.GetRequiredService<MailQueue>();
         await RecordSentAsync(queue, cancellationToken);
         var inLine = drain.EventsInLine();
+        // The drain wakes every loop after each batch: while answers wait for their line, a look that finds only them
+        // (a scan past all of them) is not repeated for a while.
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        if (inLine.Count > 0 && now < _onlyHeldUntil)
+        {
+            return _onlyHeldUntil - now;
+        }
         List<PendingMail> due;
         while (drain.HoldBack() is null && (due = await queue.TakeDueAsync(20, inLine, cancellationToken)).Count > 0)
         {
@@ -57,8 +66,13 @@ public sealed class MailSender(
             return LongestSleep;
         }
         // Answers waiting for their line are due already: look again in a while, not at once.
-        var wait = next - timeProvider.GetUtcNow().UtcDateTime;
-        return inLine.Count > 0 && wait < LineRecheck ? LineRecheck : wait;
+        now = timeProvider.GetUtcNow().UtcDateTime;
+        if (inLine.Count > 0 && next - now < LineRecheck)
+        {
+            _onlyHeldUntil = now + LineRecheck;
+            return LineRecheck;
+        }
+        return next - now;
     }
 
     /// <returns>false when the mail server could not be reached: the rest of the batch waits for it.</returns>
