@@ -21,12 +21,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddEventlyDbContext();
-        // No Redis command spans in the API: Aspire's Redis tracing keeps every request's profiling session, and its
-        // Activity, sampled or not, until a flush every 10 s (not configurable), and at thousands of requests a second
-        // they reach gen 2 before they die: about 10 MiB of the API's heap. Its Redis calls are cache and rate-limit
-        // lookups; the worker, whose Redis work is the booking queue, keeps its spans.
-        builder.AddRedisClient(RedisConnection.Name, settings => settings.DisableTracing = true,
-            configureOptions: RedisConnection.Configure);
+        builder.AddEventlyRedisClient();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddEventCommands();
         builder.Services.AddBookingCommands();

@@ -17,7 +17,7 @@ public static class Extensions
     public static void AddWorkerServices(this IHostApplicationBuilder builder)
     {
         builder.AddEventlyDbContext();
-        builder.AddRedisClient(RedisConnection.Name, configureOptions: RedisConnection.Configure);
+        builder.AddEventlyRedisClient();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddWaitlistOffers();
         builder.Services.AddSingleton<MailMetrics>();

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Text.Json;
 using Evently.Domain.Common;
 using Evently.Domain.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -34,8 +35,6 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
     /// </summary>
     public static readonly TimeSpan LongestAnswerHold = TimeSpan.FromMinutes(2);
 
-    private const string QueueAnswerKinds = $"'{NotificationKinds.BookingConfirmed}', '{NotificationKinds.BookingRejected}'";
-
     /// <summary>Takes up to <paramref name="max"/> mails that are due, with a lease.</summary>
     /// <param name="eventsInLine">
     /// Events that still have requests in their queue: their answers' mails wait (up to <see cref="LongestAnswerHold"/>),
@@ -47,17 +46,15 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
             db.ChangeTracker.Clear();
             var now = timeProvider.UtcNow();
             await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            // Ids and numbers of our own, not a caller's text: safe to write into the statement.
-            var waitingForLine = eventsInLine.Count == 0 ? "" : $$"""
-                AND NOT (Kind IN ({{QueueAnswerKinds}}) AND EventId IN ({{string.Join(", ", eventsInLine)}}) AND CreatedAt > {1})
-                """;
-            var sql = $$"""
+            // One statement whatever the events: a new text per list would be a new query for EF to compile and cache.
+            var line = JsonSerializer.Serialize(eventsInLine);
+            var due = await db.Notifications.FromSql($"""
                 SELECT * FROM notifications
-                WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {0})
-                {{waitingForLine}}
-                ORDER BY Id LIMIT {{take}} FOR UPDATE SKIP LOCKED
-                """;
-            var due = await db.Notifications.FromSqlRaw(sql, now, now - LongestAnswerHold).ToListAsync(ct);
+                WHERE EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {now})
+                  AND NOT (Kind IN ({NotificationKinds.BookingConfirmed}, {NotificationKinds.BookingRejected}) AND EventId IS NOT NULL
+                           AND CreatedAt > {now - LongestAnswerHold} AND JSON_CONTAINS({line}, CAST(EventId AS CHAR)))
+                ORDER BY Id LIMIT {take} FOR UPDATE SKIP LOCKED
+                """).ToListAsync(ct);
             due.AddRange(await RestOfTheirAnswersAsync(due, now, ct));
             due.ForEach(n => n.NextEmailAttemptAt = now + Lease);
             await db.SaveChangesAsync(ct);
@@ -94,14 +91,14 @@ public sealed class MailQueue(EventlyDbContext db, TimeProvider timeProvider)
             return [];
         }
         var takenIds = taken.Select(n => n.Id).ToHashSet();
-        var userIds = string.Join(", ", buyers.Select(b => b.UserId).Distinct());
-        var sql = $$"""
+        var buyerIds = JsonSerializer.Serialize(buyers.Select(b => b.UserId).Distinct());
+        var rest = await db.Notifications.FromSql($"""
             SELECT * FROM notifications
-            WHERE UserId IN ({{userIds}}) AND Kind IN ({{QueueAnswerKinds}})
-              AND EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {0})
+            WHERE UserId IN (SELECT Id FROM JSON_TABLE({buyerIds}, '$[*]' COLUMNS (Id BIGINT PATH '$')) AS buyer)
+              AND Kind IN ({NotificationKinds.BookingConfirmed}, {NotificationKinds.BookingRejected})
+              AND EmailedAt IS NULL AND EmailFailedAt IS NULL AND (NextEmailAttemptAt IS NULL OR NextEmailAttemptAt <= {now})
             FOR UPDATE SKIP LOCKED
-            """;
-        var rest = await db.Notifications.FromSqlRaw(sql, now).ToListAsync(ct);
+            """).ToListAsync(ct);
         return rest.Where(n => !takenIds.Contains(n.Id) && buyers.Contains((n.UserId, n.EventId))).ToList();
     }
 
