@@ -19,6 +19,10 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
     // The two minutes a mail sender holds the mails it took (MailQueue's lease), and a little more.
     private static readonly TimeSpan MailLease = TimeSpan.FromMinutes(2.5);
 
+    // MailQueue's lease exactly, and how long after taking a batch its sender can still be sending it.
+    private static readonly TimeSpan SenderLease = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan KillWhileSending = TimeSpan.FromSeconds(30);
+
     private readonly Dictionary<long, BookingRow> _bookings = db.Bookings.ToDictionary(b => b.Id);
     private readonly ILookup<long, long> _activeSeats = db.BookingSeats.Where(s => s.Active).ToLookup(s => s.BookingId, s => s.SeatId);
 
@@ -222,19 +226,35 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
         return Judge("each admin create key made at most one event (v1.1)", bad, $"{ledger.EventCreates.Count} creates");
     }
 
+    /// <remarks>
+    /// A worker killed between handing a mail to the server and recording it leaves the mail to its lease, and the
+    /// retry sends it again with the same Message-Id (at least once, by design: SMTP has no way to ask whether a mail
+    /// arrived). Such a copy passes when a worker kill started within <see cref="KillWhileSending"/> after the lease
+    /// it was sent under; any other copy fails.
+    /// </remarks>
     private Verdict EveryNotificationMailedOnce()
     {
         var bad = new List<string>();
+        var resent = 0;
         foreach (var n in db.Notifications)
         {
             var count = mails.GetValueOrDefault(n.Id);
+            var leasedAt = n.NextAttemptAt - SenderLease;
             if (n.FailedAt is not null)
             {
                 bad.Add($"notification {n.Id} ({n.Kind}): given up (EmailFailedAt {n.FailedAt:HH:mm:ss.fff})");
             }
+            else if (n.EmailedAt is not null && count == 2 && WorkerKilledAfter(leasedAt - SenderLease, retakenWithin: KillWhileSending))
+            {
+                resent++;
+            }
             else if (n.EmailedAt is not null && count != 1)
             {
                 bad.Add($"notification {n.Id} ({n.Kind}, user {n.UserId}): emailed, {count} mails received");
+            }
+            else if (n.EmailedAt is null && count == 1 && WorkerKilledAfter(leasedAt))
+            {
+                resent++;
             }
             else if (n.EmailedAt is null && count > 0)
             {
@@ -251,8 +271,15 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
         bad.AddRange(mails.Where(m => !known.Contains(m.Key)).Select(m => $"{m.Value} mails of no notification (id {m.Key})"));
         var pending = db.Notifications.Count(n => n.EmailedAt is null && n.FailedAt is null);
         return Judge("every notification mailed exactly once, or pending with a due retry", bad,
-            $"{db.Notifications.Count} notifications, {mails.Values.Sum()} received by mail, {pending} pending");
+            $"{db.Notifications.Count} notifications, {mails.Values.Sum()} received by mail, {pending} pending"
+            + (resent > 0 ? $"; {resent} sent by a worker killed before it recorded them, so sent again (same Message-Id)" : ""));
     }
+
+    // A worker killed while it sent what it took under a lease that started then. For a copy sent again already, the
+    // lease recorded is the re-take's, one lease after the killed sender's and possibly a sleep more.
+    private bool WorkerKilledAfter(DateTime? leasedAt, TimeSpan? retakenWithin = null) =>
+        leasedAt is { } at && faults.Any(f => f.Kind == FaultKind.KillWorker
+            && f.StartedAt >= at - TimeSpan.FromSeconds(1) - (retakenWithin ?? TimeSpan.Zero) && f.StartedAt <= at + KillWhileSending);
 
     private Verdict EveryOutboxRowRelayed() =>
         Judge("every outbox row relayed", db.UnrelayedOutbox == 0 ? [] : [$"{db.UnrelayedOutbox} outbox rows never processed"], "");
