@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Aspire.Hosting.Testing;
 using Evently.Domain.Bookings;
+using Evently.Domain.Infrastructure;
 using Evently.Domain.Notifications;
 using Evently.Tests.Bookings;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Evently.Tests.Notifications;
@@ -89,6 +91,41 @@ public sealed class OnSaleMailTests(EventlyAppFixture fixture)
         Assert.Equal([rows[0].Id, rows[2].Id], mail.NotificationIds);
         Assert.Equal(NotificationKinds.BookingConfirmed, mail.Kind);
         Assert.Equal([rows[0].Message, rows[2].Message], mail.Messages);
+    }
+
+    [Fact]
+    public async Task A_take_is_the_same_query_whatever_the_events_in_line_and_the_buyers()
+    {
+        // A context with a query cache of its own: what EF Core compiles for the takes, and nothing of other tests'.
+        using var compiled = new MemoryCache(new MemoryCacheOptions());
+        var options = new DbContextOptionsBuilder<EventlyDbContext>();
+        DatabaseExtensions.Configure(options, fixture.DatabaseConnectionString, ServerVersion.Parse("10.11.0-mariadb"));
+        await using var db = new EventlyDbContext(options.UseMemoryCache(compiled).Options);
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 1, highDemand: true));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(30));
+        var queue = new MailQueue(db, clock);
+
+        async Task<List<PendingMail>> TakeAnswerAsync(IReadOnlyCollection<long> eventsInLine)
+        {
+            using var buyer = await fixture.NewUserAsync();
+            db.Notifications.Add(new Notification
+            {
+                UserId = buyer.User.Id, EventId = evt.Id, Kind = NotificationKinds.BookingRejected, Message = "Not confirmed.",
+                CreatedAt = clock.GetUtcNow().UtcDateTime, NextEmailAttemptAt = clock.GetUtcNow().UtcDateTime
+            });
+            await db.SaveChangesAsync();
+            var taken = await queue.TakeDueAsync(10_000, eventsInLine, default);
+            Assert.Contains(taken, m => m.To == buyer.User.Email);
+            return taken;
+        }
+
+        await TakeAnswerAsync([]);
+        var queries = compiled.Count;
+        await TakeAnswerAsync([evt.Id + 1]);
+        await TakeAnswerAsync([evt.Id + 1, evt.Id + 2, evt.Id + 3]);
+
+        Assert.Equal(queries, compiled.Count);
     }
 
     // The plain-text body of every mail to the address, through smtp4dev's REST API.
