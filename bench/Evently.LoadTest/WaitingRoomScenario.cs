@@ -80,27 +80,44 @@ internal static class WaitingRoomScenario
             var idle = await MeasureReplicasAsync(replicas, holders, TimeSpan.FromSeconds(5));
 
             // The opening: the admin moves it to now, and the next request carries it to the queue (the intake sets it).
-            var opensAt = DateTimeOffset.UtcNow;
-            await api.UpdateEventAsync(adminToken, evt.Id, body with { SalesStartAt = opensAt });
-            var (lateStatus, _) = await api.QueueForIdAsync(tokens[buyers], evt.Id);
-            accepted += lateStatus == 202 ? 1 : 0;
+            await redis.GetDatabase().ExecuteAsync("SLOWLOG", "RESET");
             var cpu = replicas.Select(r => r.CpuSeconds()).ToArray();
             var everyone = CpuUse.Start();
             var drainClock = Stopwatch.StartNew();
-            // Where the time goes: what the worker has answered (the event's answered mark) beside what the streams received.
+            var opensAt = DateTimeOffset.UtcNow;
+            File.AppendAllText("/tmp/drain-timing.log", $"{opensAt.ToUnixTimeMilliseconds()} OPENING\n");
+            await api.UpdateEventAsync(adminToken, evt.Id, body with { SalesStartAt = opensAt });
+            var moved = drainClock.Elapsed;
+            var (lateStatus, _) = await api.QueueForIdAsync(tokens[buyers], evt.Id);
+            var late = drainClock.Elapsed;
+            accepted += lateStatus == 202 ? 1 : 0;
+            // Where the time goes: when the pre-queue was placed, then what the worker has answered (the event's answered
+            // mark) beside what the streams received, each second.
             var timeline = new List<string>();
             var nextSample = TimeSpan.FromSeconds(1);
+            TimeSpan? placedAt = null, firstAnswerAt = null;
+            var thisSecond = CpuUse.Start();
+            var cpuBySecond = new List<string>();
             await WaitAsync(() =>
             {
-                if (drainClock.Elapsed >= nextSample)
+                var now = drainClock.Elapsed;
+                var drained = (long?)redis.GetDatabase().StringGet(Evently.Domain.Bookings.QueueKeys.Answered(evt.Id)) ?? 0;
+                placedAt ??= redis.GetDatabase().KeyExists(Evently.Domain.Bookings.QueueKeys.Opened(evt.Id)) ? now : null;
+                firstAnswerAt ??= drained > 0 ? now : null;
+                if (now >= nextSample)
                 {
-                    var drained = (long?)redis.GetDatabase().StringGet(Evently.Domain.Bookings.QueueKeys.Answered(evt.Id)) ?? 0;
                     timeline.Add($"{nextSample.TotalSeconds:0}s {drained:N0}/{holders.Sum(h => h.Answers.Count):N0}");
+                    cpuBySecond.Add($"{nextSample.TotalSeconds:0}s: {thisSecond.Report()}");
+                    thisSecond = CpuUse.Start();
                     nextSample += TimeSpan.FromSeconds(1);
                 }
                 return holders.Sum(h => h.Answers.Count + h.Errors.Count) >= opened;
-            }, TimeSpan.FromMinutes(5));
+            }, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(20));
+            Console.WriteLine($"  after the opening: the admin's change answered at {moved.TotalSeconds:F2} s, a late request at {late.TotalSeconds:F2} s, " +
+                $"the pre-queue placed by {placedAt?.TotalSeconds:F2} s, the first answer by {firstAnswerAt?.TotalSeconds:F2} s");
             Console.WriteLine($"  answered by the worker / received by the streams, each second after the opening: {string.Join(", ", timeline)}");
+            Console.WriteLine($"  CPU each second, % of one core:{string.Concat(cpuBySecond.Select(c => "\n    " + c))}");
+            Console.WriteLine($"  Redis's slowest commands meanwhile: {await SlowestCommandsAsync(redis)}");
             Console.WriteLine($"  CPU from the opening to the last answer, % of one core: {everyone.Report()}");
             var drain = replicas.Select((r, i) => new StreamReplicaFigures(opened / replicas.Length, r.RssMiB(),
                 (r.CpuSeconds() - cpu[i]) / drainClock.Elapsed.TotalSeconds * 100)).ToList();
@@ -143,6 +160,18 @@ internal static class WaitingRoomScenario
         Console.WriteLine(r.Holds ? "Invariants: hold" : "Invariants: BROKEN");
     }
 
+    // Redis's slow log (commands over 10 ms): how long the opening's scripts held Redis, which serves nothing else meanwhile.
+    private static async Task<string> SlowestCommandsAsync(ConnectionMultiplexer redis)
+    {
+        var entries = (RedisResult[])(await redis.GetDatabase().ExecuteAsync("SLOWLOG", "GET", "128"))!;
+        return entries.Length == 0 ? "none over 10 ms" : string.Join(", ", entries.OrderByDescending(e => (long)((RedisResult[])e!)[2]).Take(4).Select(e =>
+        {
+            var fields = (RedisResult[])e!;
+            var command = ((RedisResult[])fields[3]!).Take(3).Select(a => ((string?)a ?? "")[..Math.Min(12, ((string?)a ?? "").Length)]);
+            return $"{(long)fields[2] / 1000.0:F0} ms {string.Join(' ', command)}";
+        }));
+    }
+
     // Every command Redis ran over the window, whoever sent it: with nothing else happening, what the open streams cost.
     private static async Task<double> RedisCallsPerSecondAsync(ConnectionMultiplexer redis)
     {
@@ -166,12 +195,12 @@ internal static class WaitingRoomScenario
         return replicas.Select((r, i) => new StreamReplicaFigures(holders[i].Opened, r.RssMiB(), (r.CpuSeconds() - cpu[i]) / window.TotalSeconds * 100)).ToList();
     }
 
-    private static async Task WaitAsync(Func<bool> done, TimeSpan limit)
+    private static async Task WaitAsync(Func<bool> done, TimeSpan limit, TimeSpan? every = null)
     {
         var waited = Stopwatch.StartNew();
         while (!done() && waited.Elapsed < limit)
         {
-            await Task.Delay(100);
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(100));
         }
     }
 
