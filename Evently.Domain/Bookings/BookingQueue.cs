@@ -53,14 +53,14 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
     private const long RequestIdGap = 1 << 16;
 
     // KEYS: stream, seq, ids, user tickets, the Idempotency-Key (the stream again when there is none), answered, opens,
-    // opened, pre-queue, pre-queue arrivals, late.
+    // opened, pre-queue, pre-queue arrivals, late, the pre-queue's drawn order.
     // ARGV: user, quantity, seats, fingerprint, queued at, traceparent, cap, key, id floor (-1: unknown), first id, prefix,
     // opening time (ms since the epoch; empty: on sale now).
     // Returns {outcome, request id, position (-1: not placed yet), first of a burst}: 0 queued, 1 replayed, 2 key reused,
     // 3 too many, 4 the id counter is gone (Redis lost it, or the event is new): ask again with the floor from the database.
     // Routed by Redis's clock, the one every replica shares: before the opening into the pre-queue (one request per
-    // account), after it but before the worker shuffled the pre-queue into the stream onto the late list (behind the
-    // pre-queue, first come, first served), else onto the stream.
+    // account), after it (or once the worker drew the pre-queue's order) but before the pre-queue is all placed in the
+    // stream onto the late list (behind the pre-queue, first come, first served), else onto the stream.
     private static readonly RedisScript EnqueueScript = new("""
         local keyed = ARGV[8] ~= ''
         if keyed then
@@ -76,7 +76,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         local opened = redis.call('EXISTS', KEYS[8]) == 1
-        local early = ARGV[12] ~= '' and now < tonumber(ARGV[12]) and not opened
+        local early = ARGV[12] ~= '' and now < tonumber(ARGV[12]) and not opened and redis.call('EXISTS', KEYS[12]) == 0
         local late = not early and not opened and redis.call('EXISTS', KEYS[10]) == 1
         if early then
           local first = redis.call('HGET', KEYS[9], ARGV[1])
@@ -134,7 +134,7 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
             QueueKeys.Stream(eventId), QueueKeys.Sequence(eventId), QueueKeys.RequestIds(eventId), QueueKeys.UserTickets(eventId, command.UserId),
             command.IdempotencyKey is { } key ? QueueKeys.IdempotencyKey(eventId, command.UserId, key) : QueueKeys.Stream(eventId),
             QueueKeys.Answered(eventId), QueueKeys.Opens(eventId), QueueKeys.Opened(eventId), QueueKeys.PreQueue(eventId),
-            QueueKeys.PreQueueArrivals(eventId), QueueKeys.Late(eventId)
+            QueueKeys.PreQueueArrivals(eventId), QueueKeys.Late(eventId), QueueKeys.PreQueueOrder(eventId)
         ];
         RedisValue[] args =
         [

@@ -56,7 +56,7 @@ public static class QueueKeys
     /// <summary>When the sale opens, in milliseconds since the epoch (written by the intake from the event's facts).</summary>
     public static RedisKey Opens(long eventId) => Prefix(eventId) + "opens";
 
-    /// <summary>Set once the pre-queue was shuffled into the stream: from then on the intake appends to the stream.</summary>
+    /// <summary>Set once the pre-queue (and the late arrivals behind it) is placed in the stream: from then on the intake appends to the stream.</summary>
     public static RedisKey Opened(long eventId) => Prefix(eventId) + "opened";
 
     /// <summary>The pre-queue: user to request id, one request per account before the opening.</summary>
@@ -65,7 +65,10 @@ public static class QueueKeys
     /// <summary>The pre-queue's request ids in arrival order (what the worker shuffles).</summary>
     public static RedisKey PreQueueArrivals(long eventId) => Prefix(eventId) + "prequeue:arrivals";
 
-    /// <summary>Requests that came after the opening time but before the shuffle ran: they follow the shuffled ones.</summary>
+    /// <summary>The pre-queue's ids in the order the worker drew at the opening, those not yet placed in the stream.</summary>
+    public static RedisKey PreQueueOrder(long eventId) => Prefix(eventId) + "prequeue:order";
+
+    /// <summary>Requests that came after the opening time but before the pre-queue was all placed: they follow it.</summary>
     public static RedisKey Late(long eventId) => Prefix(eventId) + "late";
 
     /// <summary>The measured drain rate (answers per second, a moving average) and when it was last measured.</summary>

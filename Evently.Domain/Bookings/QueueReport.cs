@@ -18,7 +18,8 @@ public sealed class QueueReports(IConnectionMultiplexer redis, EventlyDbContext 
     public async Task<QueueReport> ReadAsync(long eventId, CancellationToken cancellationToken)
     {
         var redisDb = redis.GetDatabase();
-        var preQueued = redisDb.ListLengthAsync(QueueKeys.PreQueueArrivals(eventId));
+        var arrivals = redisDb.ListLengthAsync(QueueKeys.PreQueueArrivals(eventId));
+        var unplaced = redisDb.ListLengthAsync(QueueKeys.PreQueueOrder(eventId));
         var late = redisDb.ListLengthAsync(QueueKeys.Late(eventId));
         var stream = redisDb.StreamLengthAsync(QueueKeys.Stream(eventId));
         var head = redisDb.StreamRangeAsync(QueueKeys.Stream(eventId), count: 1);
@@ -38,7 +39,9 @@ public sealed class QueueReports(IConnectionMultiplexer redis, EventlyDbContext 
             oldestTicks = (long?)await redisDb.HashGetAsync(QueueKeys.Request((long)id), "at");
         }
         var now = timeProvider.GetUtcNow().UtcDateTime;
-        return new QueueReport(eventId, await preQueued, await stream + await late, confirmed + rejected, confirmed, rejected,
+        // From the opening the drawn order holds the pre-queue not yet placed in the stream.
+        var preQueued = await unplaced > 0 ? await unplaced : await arrivals;
+        return new QueueReport(eventId, preQueued, await stream + await late, confirmed + rejected, confirmed, rejected,
             (await figures).DrainRate, oldestTicks is { } ticks ? Math.Round(Math.Max(0, (now - new DateTime(ticks, DateTimeKind.Utc)).TotalSeconds), 3) : null,
             (await figures).OpensAt, await opened);
     }

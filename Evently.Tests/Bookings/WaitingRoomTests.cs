@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Aspire.Hosting.Testing;
 using Evently.Domain.Bookings;
 using Microsoft.EntityFrameworkCore;
@@ -125,6 +126,41 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task The_opening_places_the_pre_queue_a_pass_at_a_time_and_answers_its_head_before_its_tail_is_placed()
+    {
+        // Placed in one step, a pre-queue held Redis, and with it every buyer and the drain, for as long as placing all of
+        // it took (a second for 20,000); now each pass places at most PlacedPerPass of the drawn order, then answers a batch.
+        const int Early = 350, Tickets = 100;
+        var buyers = await fixture.SeedAccountsAsync(Early);
+        using var admin = await fixture.AdminAsync();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var opens = OpensIn(TimeSpan.FromSeconds(6));
+        var evt = await admin.CreateEventAsync(Body(Tickets, opens, highDemand: true));
+        // What the worker announces to the request streams, in the order it happened: each placing, each batch's answers.
+        var announcements = new ConcurrentQueue<QueueAnnouncement>();
+        await redis.GetSubscriber().SubscribeAsync(QueueKeys.AnswersChannel(evt.Id), (_, message) => announcements.Enqueue(QueueAnnouncement.Parse(message)));
+        var early = await Task.WhenAll(buyers.Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))));
+        Assert.True(DateTime.UtcNow < opens, "the pre-queue took longer to fill than the test allows before the opening");
+
+        await using var db = fixture.CreateDbContext();
+        await WaitlistTestApi.EventuallyAsync(async () => await db.BookingRequests.CountAsync(r => r.EventId == evt.Id) == Early,
+            TimeSpan.FromSeconds(30), "every request's answer");
+        await WaitlistTestApi.EventuallyAsync(() => Task.FromResult(announcements.Sum(a => a.Answers.Count) == Early), TimeSpan.FromSeconds(5),
+            "every answer announced");
+
+        var messages = announcements.ToList();
+        var placings = messages.Select((m, i) => (Message: m, Index: i)).Where(m => m.Message.Placed.Count > 0).ToList();
+        Assert.All(placings, p => Assert.InRange(p.Message.Placed.Count, 1, EventlyAppFixture.QueuePlacedPerPass));
+        Assert.True(messages.FindIndex(m => m.Answers.Count > 0) < placings[^1].Index, "nothing was answered before the last placing");
+        // One order, placed once: every pre-queued request, with the positions 1 to 350 in the order they were placed.
+        var placed = placings.SelectMany(p => p.Message.Placed).ToList();
+        Assert.Equal(Enumerable.Range(1, Early).Select(i => (long)i), placed.Select(p => p.Sequence));
+        Assert.Equal(early.Select(r => r.RequestId).Order(), placed.Select(p => p.RequestId).Order());
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: Tickets);
+        buyers.ForEach(b => b.Dispose());
+    }
+
+    [Fact]
     public async Task A_worker_killed_in_the_middle_of_the_shuffle_leaves_one_order_and_every_request_answered_once()
     {
         const int Early = 60, Late = 10, Tickets = 30;
@@ -133,11 +169,12 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
         await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
         var db = redis.GetDatabase();
 
-        // The only worker reaches Redis through a proxy that holds its shuffle (the one call that names the event's
-        // answers channel before any answer): it has drawn its order and sent it, and waits for Redis's reply.
+        // The only worker reaches Redis through a proxy that holds its first placing (the first call that names the
+        // event's answers channel): it has drawn and stored its order, sent the placing, and waits for Redis's reply.
         var (proxy, throughProxy) = FaultProxy.ForRedis((await fixture.App.GetConnectionStringAsync("redis"))!);
         await using var _ = proxy;
         List<WaitingRequestDto> early, late;
+        List<long> drawn;
         long eventId;
         await using (await StoppedWorkers.StopAsync(fixture))
         {
@@ -150,15 +187,18 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
 
             await proxy.Held.WaitAsync(TimeSpan.FromSeconds(30));
             late = (await Task.WhenAll(buyers.Skip(Early).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))))).ToList();
-            // In flight: the lease is held, nothing is placed, the sale is not marked open.
+            // In flight: the lease is held, the order drawn and stored, nothing placed, the sale not marked open.
             Assert.True(await db.KeyExistsAsync(QueueKeys.Lease(evt.Id)), "the doomed worker holds the event's lease");
-            Assert.False(await db.KeyExistsAsync(QueueKeys.Opened(evt.Id)), "the shuffle had not run");
+            Assert.False(await db.KeyExistsAsync(QueueKeys.Opened(evt.Id)), "the sale was marked open");
+            Assert.Equal(0, await db.StreamLengthAsync(QueueKeys.Stream(evt.Id)));
             Assert.Equal(Early, await db.ListLengthAsync(QueueKeys.PreQueueArrivals(evt.Id)));
             Assert.Equal(Late, await db.ListLengthAsync(QueueKeys.Late(evt.Id)));
+            drawn = (await db.ListRangeAsync(QueueKeys.PreQueueOrder(evt.Id))).Select(id => (long)id).ToList();
+            Assert.Equal(early.Select(r => r.RequestId).Order(), drawn.Order());
             doomed.Kill();
         }
 
-        // The fixture's workers are back: one of them takes the lapsed lease, draws its own order and drains.
+        // The fixture's workers are back: one of them takes the lapsed lease and places the dead worker's order.
         await using var sql = fixture.CreateDbContext();
         await WaitlistTestApi.EventuallyAsync(async () => await sql.BookingRequests.CountAsync(r => r.EventId == eventId) == Early + Late,
             TimeSpan.FromSeconds(30), "every request's answer");
@@ -176,7 +216,7 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
         {
             seqs[request.RequestId] = (long)await db.HashGetAsync(QueueKeys.Request(request.RequestId), "seq");
         }
-        Assert.Equal(Enumerable.Range(1, Early).Select(i => (long)i), early.Select(r => seqs[r.RequestId]).Order());
+        Assert.Equal(Enumerable.Range(1, Early).Select(i => (long)i), drawn.Select(id => seqs[id]));
         Assert.Equal(Enumerable.Range(Early + 1, Late).Select(i => (long)i), late.Select(r => seqs[r.RequestId]).Order());
         Assert.Equal(Early + Late, (long)await db.StringGetAsync(QueueKeys.Sequence(eventId)));
         await fixture.AssertBookingInvariantsAsync(eventId, expectedBooked: Tickets);

@@ -37,6 +37,10 @@ public class EventlyAppFixture : IAsyncLifetime
     // How soon the requests a killed worker had taken from the booking queue are taken by another.
     public const int QueueLeaseSeconds = 2;
 
+    // Pre-queued requests placed per pass at an opening: the tests' pre-queues of hundreds take several passes, as an
+    // on-sale of tens of thousands does with the default.
+    public const int QueuePlacedPerPass = 100;
+
     /// <summary>More AppHost settings, for a fixture that runs the same app another way (<see cref="ClusterAppFixture"/>).</summary>
     protected virtual IEnumerable<string> Settings => [];
 
@@ -54,6 +58,7 @@ public class EventlyAppFixture : IAsyncLifetime
             $"Evently:Replicas:Worker={Replicas}",
             $"Evently:Waitlist:OfferSeconds={OfferSeconds}",
             $"Evently:Worker:Queue:LeaseSeconds={QueueLeaseSeconds}",
+            $"Evently:Worker:Queue:PlacedPerPass={QueuePlacedPerPass}",
             .. Settings
         ], cancellation.Token, replicas: Replicas);
 

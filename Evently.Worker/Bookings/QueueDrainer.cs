@@ -14,6 +14,12 @@ public sealed class QueueOptions
     /// <summary>Requests answered per transaction.</summary>
     public int BatchSize { get; set; } = 1000;
 
+    /// <summary>
+    /// At a sale's opening, pre-queued requests placed in the stream per pass (each pass then answers a batch): twice
+    /// a batch, so the placing stays ahead of the answering, and one placing holds Redis for tens of milliseconds.
+    /// </summary>
+    public int PlacedPerPass { get; set; } = 2000;
+
     /// <summary>How long a worker keeps an event's stream without renewing; a dead worker's requests wait that long.</summary>
     public int LeaseSeconds { get; set; } = 10;
 }
@@ -95,8 +101,8 @@ public sealed class QueueDrainer(
         {
             return (0, null);
         }
-        // Nothing is drained before the opening; at the opening the pre-queue is shuffled into the stream first.
-        if (await opening.OpenIfDueAsync(eventId) is { } opensIn)
+        // Nothing is drained before the opening; from it, each pass places the shuffled pre-queue's next requests first.
+        if (await opening.OpenIfDueAsync(eventId, options.Value.PlacedPerPass) is { } opensIn)
         {
             return (0, opensIn);
         }
