@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Evently.Domain.Bookings;
 using StackExchange.Redis;
@@ -9,17 +10,27 @@ namespace Evently.ApiService.Bookings;
 /// subscription to the worker's announcements (<see cref="QueueAnnouncement"/>) and one read of the event's figures (at
 /// most every 200 ms while the worker announces, and once a second anyway, so a lost message costs a second), fanned out
 /// in memory. What the streams cost Redis does not grow with their number: a stream's answer, and its place at the
-/// opening, come with the announcement to the one stream concerned; the figures (positions and the estimate) reach
-/// every stream at most once a second, on the watch's own tick, so a busy drain wakes each stream once a second, not
-/// at every batch. A stream whose announcement was lost reads its own request, and those reads are gathered too.
+/// opening, come with the announcement to the one stream concerned; the figures (positions and the estimate) reach the
+/// streams on the watch's own tick, once a second, at most <see cref="PositionsPerTick"/> of them per tick in turn, so a
+/// busy drain wakes each stream at most once a second (not at every batch), and what the positions cost a replica stays
+/// bounded however many buyers it holds. A stream whose announcement was lost reads its own request, and those reads
+/// are gathered too.
 /// </summary>
 public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue, ILogger<QueueWatch> logger)
 {
     private const int MaxRequestsPerRead = 500;
-    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MinSpacing = TimeSpan.FromMilliseconds(200);
     /// <summary>How often every stream is woken even when nothing changed, to see whether a keep-alive is due.</summary>
     public static readonly TimeSpan IdleWake = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Streams of one event given their new position per tick: with more on this replica, each gets it every few seconds
+    /// (10,000 streams: every 2 s). Writing a position costs the replica and its client tens of microseconds of CPU; a
+    /// drain that moves every position each second would otherwise cost a replica a core per 20,000 buyers or so, taken
+    /// from the drain on a shared machine.
+    /// </summary>
+    public const int PositionsPerTick = 5_000;
 
     private readonly IConnectionMultiplexer _redis = redis;
     private readonly BookingQueue _queue = queue;
@@ -76,16 +87,19 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
         /// <summary>How many ticks the watch has made: a stream writes at most one position per tick, and ticks are a second apart.</summary>
         public long Ticks => Watch.Ticks;
 
-        /// <summary>Asks for the next tick even if the figures do not change (a position held back by the once-a-second rule).</summary>
-        public void WakeAtNextTick() => Watch.TickWanted = true;
+        /// <summary>Asks to be woken at the next tick (a position held back by the once-a-second rule).</summary>
+        public void WakeAtNextTick() => Watch.WakeAtNextTick(this);
+
+        internal bool Left { get; set; }
 
         /// <summary>The request's state as Redis knows it (null: it does not), read together with the other streams' of the event.</summary>
         public Task<QueuedRequestState?> ReadRequestAsync(CancellationToken cancellationToken) => Watch.ReadRequestAsync(RequestId, cancellationToken);
 
+        // Its first position comes at the watch's next tick, within the positions a tick may give.
         internal void Place(long sequence)
         {
             Placed = sequence;
-            Wake();
+            Watch.WakeAtNextTick(this);
         }
 
         internal void Answered(AnnouncedAnswer answer)
@@ -105,6 +119,10 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
         private readonly CancellationTokenSource _stop = new();
         // By request id: a client may hold two streams of one request for a moment (a reconnect).
         private readonly Dictionary<long, List<Follower>> _followers = [];
+        // The streams in the order they get the figures, and how many still owe a look at the last change.
+        private readonly Queue<Follower> _rotation = new();
+        private readonly ConcurrentQueue<Follower> _askedForTick = new();
+        private int _owed;
         private readonly Lock _lock = new();
         private volatile TaskCompletionSource _announced = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Channel<(long RequestId, TaskCompletionSource<QueuedRequestState?> Read)> _reads =
@@ -114,7 +132,6 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
         internal QueueWatch Owner { get; } = owner;
         public long EventId { get; } = eventId;
         internal QueueFigures? Figures { get; private set; }
-        internal bool TickWanted { get; set; }
         internal long Ticks => Interlocked.Read(ref _ticks);
         private long _ticks;
 
@@ -128,6 +145,7 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
                     _followers[requestId] = list = [];
                 }
                 list.Add(follower);
+                _rotation.Enqueue(follower);
                 _count++;
             }
             return follower;
@@ -140,6 +158,7 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
             {
                 if (_followers.TryGetValue(follower.RequestId, out var list) && list.Remove(follower))
                 {
+                    follower.Left = true;
                     _count--;
                     if (list.Count == 0)
                     {
@@ -228,6 +247,49 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
             everyone.ForEach(f => f.Wake());
         }
 
+        // Without the lock: at the opening thousands of streams ask at once.
+        internal void WakeAtNextTick(Follower follower) => _askedForTick.Enqueue(follower);
+
+        // Wakes, at most PositionsPerTick in all, the streams that asked for a tick (the rest at the next) and, while some
+        // have not looked since the figures last changed, the next of them in turn; once all have, every stream when asked
+        // to (each IdleWake: keep-alives), which writes no position. Returns whether it woke every stream.
+        private bool Tick(bool changed, bool everyone)
+        {
+            List<Follower> woken;
+            lock (_lock)
+            {
+                if (changed)
+                {
+                    _owed = _count;
+                }
+                woken = [];
+                while (woken.Count < PositionsPerTick && _askedForTick.TryDequeue(out var asked))
+                {
+                    woken.Add(asked);
+                }
+                while (woken.Count < PositionsPerTick && _owed > 0 && _rotation.TryDequeue(out var follower))
+                {
+                    if (!follower.Left)
+                    {
+                        woken.Add(follower);
+                        _rotation.Enqueue(follower);
+                        _owed--;
+                    }
+                }
+                everyone = everyone && _owed == 0;
+                if (everyone)
+                {
+                    woken = _followers.Values.SelectMany(l => l).ToList();
+                }
+            }
+            if (woken.Count > 0)
+            {
+                Interlocked.Increment(ref _ticks);
+                woken.ForEach(f => f.Wake());
+            }
+            return everyone;
+        }
+
         internal async Task RunAsync()
         {
             var channel = QueueKeys.AnswersChannel(EventId);
@@ -247,7 +309,7 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
                 }
                 var changed = false;
                 var nextTick = DateTime.UtcNow;
-                var lastWakeAll = DateTime.UtcNow;
+                var lastWake = DateTime.UtcNow;
                 while (!_stop.IsCancellationRequested)
                 {
                     var announced = _announced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -272,13 +334,12 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
                     var now = DateTime.UtcNow;
                     if (now >= nextTick)
                     {
-                        if (changed || TickWanted || now - lastWakeAll >= IdleWake)
+                        if (Tick(changed, now - lastWake >= IdleWake))
                         {
-                            (changed, TickWanted, lastWakeAll) = (false, false, now);
-                            Interlocked.Increment(ref _ticks);
-                            WakeAll();
+                            lastWake = now;
                         }
-                        nextTick = now + Tick;
+                        changed = false;
+                        nextTick = now + TickInterval;
                     }
                     await Task.WhenAny(announced.Task, Task.Delay(nextTick - now, _stop.Token));
                     await Task.Delay(MinSpacing, _stop.Token);

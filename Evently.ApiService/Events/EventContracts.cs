@@ -61,7 +61,7 @@ public sealed record SeatResponse(long Id, string Section, string Row, int Numbe
 /// <summary>GET /api/events/{id}/queue: an on-sale's live figures.</summary>
 public sealed record EventQueueResponse(
     long EventId,
-    [property: Description("Requests in the pre-queue, waiting for the opening (shuffled then).")] long PreQueued,
+    [property: Description("Requests in the pre-queue, waiting for the opening, then for their place while the shuffled pre-queue is placed.")] long PreQueued,
     [property: Description("Requests placed in the queue (or arrived after the opening, before the shuffle) and not answered yet.")] long Queued,
     [property: Description("Requests answered: confirmed + rejected.")] long Answered,
     long Confirmed,

@@ -28,7 +28,7 @@ namespace Evently.Tests.Client.Models
         public bool? Opened { get; set; }
         /// <summary>When the sale opens, until the pre-queue is shuffled.</summary>
         public DateTimeOffset? OpensAt { get; set; }
-        /// <summary>Requests in the pre-queue, waiting for the opening (shuffled then).</summary>
+        /// <summary>Requests in the pre-queue, waiting for the opening, then for their place while the shuffled pre-queue is placed.</summary>
         public long? PreQueued { get; set; }
         /// <summary>Requests placed in the queue (or arrived after the opening, before the shuffle) and not answered yet.</summary>
         public long? Queued { get; set; }
