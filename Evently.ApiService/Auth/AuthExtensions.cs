@@ -29,13 +29,15 @@ public static class AuthExtensions
                 bearer.SaveToken = false;
                 bearer.Events = new JwtBearerEvents
                 {
-                    // Only the claims: the identity the handler builds also holds the parsed token, with its own copy of
-                    // the claims, for as long as the request lasts.
+                    // Only the claims the API reads (the user and the role): the identity the handler builds also holds
+                    // the parsed token, with its own copy of every claim (the token's times, issuer, audience, e-mail,
+                    // name), for as long as the request lasts.
                     OnTokenValidated = context =>
                     {
                         var identity = context.Principal!.Identities.First();
                         context.Principal = new ClaimsPrincipal(new ClaimsIdentity(
-                            identity.Claims, identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType));
+                            identity.Claims.Where(c => c.Type is JwtRegisteredClaimNames.Sub or RoleClaim),
+                            identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType));
                         return Task.CompletedTask;
                     }
                 };

@@ -122,13 +122,14 @@ public static class BookingsApi
 
     public static async Task<Results<Ok<BookingRequestResponse>, ProblemHttpResult>> GetBookingRequest(
         long requestId, ClaimsPrincipal user, [AsParameters] BookingServices services, CancellationToken cancellationToken) =>
-        await ReadRequestAsync(requestId, user.UserId(), services.Queue, services.Db, cancellationToken) is { } state
+        await ReadRequestAsync(requestId, user.UserId(), services.Queue, () => services.Db, cancellationToken) is { } state
             ? TypedResults.Ok(BookingRequestResponse.From(state))
             : Problems.From(BookingErrors.RequestNotFound);
 
     /// <summary>The caller's request as Redis knows it, else as the database answered it; null for another user's or none.</summary>
+    /// <param name="db">Asked for only when Redis does not know the request.</param>
     internal static async Task<QueuedRequestState?> ReadRequestAsync(
-        long requestId, long userId, BookingQueue queue, EventlyDbContext db, CancellationToken cancellationToken)
+        long requestId, long userId, BookingQueue queue, Func<EventlyDbContext> db, CancellationToken cancellationToken)
     {
         QueuedRequestState? state = null;
         try
@@ -144,7 +145,7 @@ public static class BookingsApi
             return state.UserId == userId ? state : null;
         }
 
-        var answered = await db.BookingRequests.AsNoTracking()
+        var answered = await db().BookingRequests.AsNoTracking()
             .SingleOrDefaultAsync(r => r.Id == requestId && r.UserId == userId, cancellationToken);
         return answered is null ? null : QueuedRequestState.From(answered);
     }

@@ -42,10 +42,12 @@ public static class RequestEventsApi
 
     public static async Task<Results<RequestEventStream, ProblemHttpResult>> StreamRequestEvents(
         long requestId, ClaimsPrincipal user, [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
-        BookingQueue queue, EventlyDbContext db, QueueWatch watch, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+        BookingQueue queue, HttpContext context, QueueWatch watch, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
-        // Only what the first read needs: whatever the endpoint takes lives as long as the stream.
-        var state = await BookingsApi.ReadRequestAsync(requestId, user.UserId(), queue, db, cancellationToken);
+        // Whatever the endpoint takes lives as long as the stream: the database (a pooled context) only when Redis does not
+        // know the request, which is then answered and the stream ends at once.
+        var state = await BookingsApi.ReadRequestAsync(requestId, user.UserId(), queue,
+            () => context.RequestServices.GetRequiredService<EventlyDbContext>(), cancellationToken);
         return state is null
             ? Problems.From(BookingErrors.RequestNotFound)
             : new RequestEventStream(state, long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var mark) ? mark : null,
