@@ -26,9 +26,9 @@ public sealed class QueueWatch(IConnectionMultiplexer redis, BookingQueue queue,
 
     /// <summary>
     /// Streams of one event given their new position per tick: with more on this replica, each gets it every few seconds
-    /// (10,000 streams: every 2 s). Writing a position costs the replica and its client tens of microseconds of CPU; a
-    /// drain that moves every position each second would otherwise cost a replica a core per 20,000 buyers or so, taken
-    /// from the drain on a shared machine.
+    /// (10,000 streams: every 2 s). Writing a position costs the replica and its client tens of microseconds of CPU, and a
+    /// drain moves every position each second: unbounded, what a replica spends on positions grows with its buyers, and
+    /// on a shared machine it is taken from the drain (BENCHMARKS.md).
     /// </summary>
     public const int PositionsPerTick = 5_000;
 
