@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Aspire.Hosting.Testing;
 using Evently.Domain.Bookings;
 using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
 
 namespace Evently.Tests.Bookings;
 
@@ -44,7 +45,8 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
         var body = TestApi.NewEventBody(capacity: 5);
         var late = await admin.Http.PostAsJsonAsync("/api/events", TestApi.With(body, "salesStartAt", DateTime.UtcNow.Date.AddDays(31)));
         Assert.NotEmpty((await late.ReadProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("salesStartAt"));
-        var opens = OpensIn(TimeSpan.FromSeconds(2));
+        // Far enough for the first test of a cold app (its first requests compile the code they run) to book before it.
+        var opens = OpensIn(TimeSpan.FromSeconds(5));
         var evt = await admin.CreateEventAsync(Body(5, opens, highDemand: false));
         using var user = await fixture.NewUserAsync();
 
@@ -158,6 +160,59 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
         Assert.Equal(early.Select(r => r.RequestId).Order(), placed.Select(p => p.RequestId).Order());
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: Tickets);
         buyers.ForEach(b => b.Dispose());
+    }
+
+    [Fact]
+    public async Task The_drawn_order_is_stored_once_as_drawn_and_placed_a_step_at_a_time_with_the_late_arrivals_last()
+    {
+        // The opening's scripts on their own, against the fixture's Redis, on an event no worker watches.
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var db = redis.GetDatabase();
+        var eventId = 1_000_000_000L + Random.Shared.Next(1_000_000);
+        long Id(int n) => QueueKeys.FirstRequestId(eventId) + n;
+        for (var n = 1; n <= 6; n++)
+        {
+            await db.HashSetAsync(QueueKeys.Request(Id(n)),
+                [new("user", n), new("qty", 1), new("status", "queued"), new("seats", ""), new("at", DateTime.UtcNow.Ticks), new("tp", ""), new("key", "")]);
+        }
+        // Five accounts pre-queued, one came after the opening time; the opening has passed.
+        for (var n = 1; n <= 5; n++)
+        {
+            await db.HashSetAsync(QueueKeys.PreQueue(eventId), n, Id(n));
+            await db.ListRightPushAsync(QueueKeys.PreQueueArrivals(eventId), Id(n));
+        }
+        await db.ListRightPushAsync(QueueKeys.Late(eventId), Id(6));
+        await db.StringSetAsync(QueueKeys.Opens(eventId), DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeMilliseconds());
+        var opening = new QueueOpening(redis);
+
+        // A draw that misses a request that joined the pre-queue since is refused: the worker draws again.
+        Assert.False(await opening.StoreOrderAsync(eventId, [Id(2), Id(1), Id(4), Id(3)]));
+        Assert.Equal(-2, await opening.PlaceNextAsync(eventId, 2));
+        long[] order = [Id(3), Id(1), Id(5), Id(2), Id(4)];
+        Assert.True(await opening.StoreOrderAsync(eventId, order.Select(id => (RedisValue)id).ToArray()));
+        // Another worker's draw, or a dead one's delayed call, changes nothing.
+        Assert.False(await opening.StoreOrderAsync(eventId, Enumerable.Reverse(order).Select(id => (RedisValue)id).ToArray()));
+
+        Assert.Equal(2, await opening.PlaceNextAsync(eventId, 2));
+        Assert.Equal(2, await opening.PlaceNextAsync(eventId, 2));
+        Assert.False(await db.KeyExistsAsync(QueueKeys.Opened(eventId)), "opened before the pre-queue was all placed");
+        // The last of the order, then the late arrival; then the sale is open and placing again places nothing.
+        Assert.Equal(2, await opening.PlaceNextAsync(eventId, 2));
+        Assert.True(await db.KeyExistsAsync(QueueKeys.Opened(eventId)), "the sale was not marked open");
+        Assert.Equal(-1, await opening.PlaceNextAsync(eventId, 2));
+
+        long[] placed = [.. order, Id(6)];
+        var entries = await db.StreamRangeAsync(QueueKeys.Stream(eventId));
+        Assert.Equal(placed, entries.Select(e => (long)e["id"]));
+        Assert.Equal(Enumerable.Range(1, placed.Length).Select(i => (long)i), entries.Select(e => (long)e["seq"]));
+        foreach (var (id, i) in placed.Select((id, i) => (id, i)))
+        {
+            Assert.Equal(i + 1, (long)await db.HashGetAsync(QueueKeys.Request(id), "seq"));
+        }
+        Assert.Equal(0, await db.KeyExistsAsync([QueueKeys.PreQueue(eventId), QueueKeys.PreQueueArrivals(eventId), QueueKeys.Late(eventId),
+            QueueKeys.PreQueueOrder(eventId)]));
+        await db.KeyDeleteAsync([QueueKeys.Stream(eventId), QueueKeys.Sequence(eventId), QueueKeys.Opened(eventId), QueueKeys.Opens(eventId),
+            QueueKeys.DrainRate(eventId), .. placed.Select(id => QueueKeys.Request(id))]);
     }
 
     [Fact]
