@@ -79,13 +79,13 @@ internal static class WaitingRoomScenario
             }
             var idle = await MeasureReplicasAsync(replicas, holders, TimeSpan.FromSeconds(5));
 
-            // The opening: the admin moves it to now, and the next request carries it to the queue (the intake sets it).
+            // The opening: the admin moves it to now (the update carries it to the queue and wakes the workers), and a late
+            // request follows, behind the pre-queue.
             await redis.GetDatabase().ExecuteAsync("SLOWLOG", "RESET");
             var cpu = replicas.Select(r => r.CpuSeconds()).ToArray();
             var everyone = CpuUse.Start();
             var drainClock = Stopwatch.StartNew();
             var opensAt = DateTimeOffset.UtcNow;
-            File.AppendAllText("/tmp/drain-timing.log", $"{opensAt.ToUnixTimeMilliseconds()} OPENING\n");
             await api.UpdateEventAsync(adminToken, evt.Id, body with { SalesStartAt = opensAt });
             var moved = drainClock.Elapsed;
             var (lateStatus, _) = await api.QueueForIdAsync(tokens[buyers], evt.Id);
