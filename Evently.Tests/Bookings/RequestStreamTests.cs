@@ -23,14 +23,19 @@ public sealed class RequestStreamTests(EventlyAppFixture fixture)
         const int Ahead = 150;
         var buyers = await fixture.SeedAccountsAsync(Ahead + 1);
         using var admin = await fixture.AdminAsync();
-        // The fixture's replicas take the requests; a replica of the test's own serves the streams. Its worker answers one
-        // request per transaction, so the drain lasts long enough for the position to be seen falling.
+        // The fixture's replicas take the requests; a replica of the test's own serves the streams. A worker of its own
+        // answers one request per transaction, so the drain lasts long enough for the position to be seen falling: it
+        // holds the event's lease from before the first request, for longer than the test, so the fixture's workers
+        // leave the event to it.
         await using var replica = await ServiceProcess.StartApiAsync(fixture);
-        await using var stopped = await StoppedWorkers.StopAsync(fixture);
-        await using var worker = await ServiceProcess.StartWorkerAsync(fixture, queueBatchSize: 1);
+        await using var worker = await ServiceProcess.StartWorkerAsync(fixture, queueBatchSize: 1, queueLeaseSeconds: 120);
         var opens = DateTime.UtcNow.AddSeconds(3);
         opens = new DateTime(opens.Ticks - opens.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
         var evt = await admin.CreateEventAsync(TestApi.With(TestApi.NewEventBody(capacity: 200, highDemand: true), "salesStartAt", opens));
+        await using (var redis = await QueueTestApi.ConnectRedisAsync(fixture))
+        {
+            await redis.GetDatabase().StringSetAsync(QueueKeys.Lease(evt.Id), worker.QueueConsumer, TimeSpan.FromSeconds(120));
+        }
         var early = await Task.WhenAll(buyers.Take(Ahead).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))));
         var (preQueued, _) = await EventStreamReader.OpenAsync(replica.Address, buyers[0], Events(early[0].RequestId));
         await using var first = preQueued!;

@@ -224,36 +224,35 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
         await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
         var db = redis.GetDatabase();
 
-        // The only worker reaches Redis through a proxy that holds its first placing (the first call that names the
-        // event's answers channel): it has drawn and stored its order, sent the placing, and waits for Redis's reply.
+        // The doomed worker reaches Redis through a proxy that holds its first placing (the first call that names the
+        // event's answers channel): it has drawn and stored its order, sent the placing, and waits for Redis's reply. It
+        // holds the event's lease from before the event's first request, for a minute: the fixture's workers, running all
+        // along, cannot take the event from it while it waits.
         var (proxy, throughProxy) = FaultProxy.ForRedis((await fixture.App.GetConnectionStringAsync("redis"))!);
         await using var _ = proxy;
-        List<WaitingRequestDto> early, late;
-        List<long> drawn;
-        long eventId;
-        await using (await StoppedWorkers.StopAsync(fixture))
-        {
-            await using var doomed = await ServiceProcess.StartWorkerAsync(fixture, redis: throughProxy);
-            var opens = OpensIn(TimeSpan.FromSeconds(3));
-            var evt = await admin.CreateEventAsync(Body(Tickets, opens, highDemand: true));
-            eventId = evt.Id;
-            proxy.HoldAt(QueueKeys.AnswersChannel(evt.Id).ToString());
-            early = (await Task.WhenAll(buyers.Take(Early).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))))).ToList();
+        await using var doomed = await ServiceProcess.StartWorkerAsync(fixture, redis: throughProxy, queueLeaseSeconds: 60);
+        var opens = OpensIn(TimeSpan.FromSeconds(3));
+        var evt = await admin.CreateEventAsync(Body(Tickets, opens, highDemand: true));
+        var eventId = evt.Id;
+        await db.StringSetAsync(QueueKeys.Lease(eventId), doomed.QueueConsumer, TimeSpan.FromSeconds(60));
+        proxy.HoldAt(QueueKeys.AnswersChannel(eventId).ToString());
+        var early = (await Task.WhenAll(buyers.Take(Early).Select(async b => await QueuedAsync(await b.BookAsync(eventId, 1))))).ToList();
 
-            await proxy.Held.WaitAsync(TimeSpan.FromSeconds(30));
-            late = (await Task.WhenAll(buyers.Skip(Early).Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))))).ToList();
-            // In flight: the lease is held, the order drawn and stored, nothing placed, the sale not marked open.
-            Assert.True(await db.KeyExistsAsync(QueueKeys.Lease(evt.Id)), "the doomed worker holds the event's lease");
-            Assert.False(await db.KeyExistsAsync(QueueKeys.Opened(evt.Id)), "the sale was marked open");
-            Assert.Equal(0, await db.StreamLengthAsync(QueueKeys.Stream(evt.Id)));
-            Assert.Equal(Early, await db.ListLengthAsync(QueueKeys.PreQueueArrivals(evt.Id)));
-            Assert.Equal(Late, await db.ListLengthAsync(QueueKeys.Late(evt.Id)));
-            drawn = (await db.ListRangeAsync(QueueKeys.PreQueueOrder(evt.Id))).Select(id => (long)id).ToList();
-            Assert.Equal(early.Select(r => r.RequestId).Order(), drawn.Order());
-            doomed.Kill();
-        }
+        await proxy.Held.WaitAsync(TimeSpan.FromSeconds(30));
+        var late = (await Task.WhenAll(buyers.Skip(Early).Select(async b => await QueuedAsync(await b.BookAsync(eventId, 1))))).ToList();
+        // In flight: the lease is the doomed worker's, the order drawn and stored, nothing placed, the sale not marked open.
+        Assert.Equal(doomed.QueueConsumer, (string?)await db.StringGetAsync(QueueKeys.Lease(eventId)));
+        Assert.False(await db.KeyExistsAsync(QueueKeys.Opened(eventId)), "the sale was marked open");
+        Assert.Equal(0, await db.StreamLengthAsync(QueueKeys.Stream(eventId)));
+        Assert.Equal(Early, await db.ListLengthAsync(QueueKeys.PreQueueArrivals(eventId)));
+        Assert.Equal(Late, await db.ListLengthAsync(QueueKeys.Late(eventId)));
+        var drawn = (await db.ListRangeAsync(QueueKeys.PreQueueOrder(eventId))).Select(id => (long)id).ToList();
+        Assert.Equal(early.Select(r => r.RequestId).Order(), drawn.Order());
+        doomed.Kill();
+        // Its lease would lapse within the minute: it lapses now, and one of the fixture's workers takes it and places the
+        // dead worker's order.
+        await db.KeyDeleteAsync(QueueKeys.Lease(eventId));
 
-        // The fixture's workers are back: one of them takes the lapsed lease and places the dead worker's order.
         await using var sql = fixture.CreateDbContext();
         await WaitlistTestApi.EventuallyAsync(async () => await sql.BookingRequests.CountAsync(r => r.EventId == eventId) == Early + Late,
             TimeSpan.FromSeconds(30), "every request's answer");

@@ -35,17 +35,24 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Whether the process has ended (it is not supposed to, unless killed).</summary>
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// The name a worker holds an event's queue lease under (machine and process, as QueueDrainer names itself): a test
+    /// that gives it an event's lease before the event's first request keeps the fixture's workers off that event.
+    /// </summary>
+    public string QueueConsumer => $"{Environment.MachineName}-{_process.Id}";
+
     /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
     /// <param name="redis">Another Redis than the fixture's, if given.</param>
     /// <param name="database">Another way to the fixture's database (through a <see cref="FaultProxy"/>, say), if given.</param>
     /// <param name="queueBatchSize">Queued requests answered per transaction, if not the default.</param>
+    /// <param name="queueLeaseSeconds">How long it keeps an event's queue without renewing, if not the fixture's.</param>
     public static async Task<ServiceProcess> StartWorkerAsync(
         EventlyAppFixture fixture, int offerSeconds = EventlyAppFixture.OfferSeconds, string? redis = null, string? database = null,
-        int? queueBatchSize = null)
+        int? queueBatchSize = null, int queueLeaseSeconds = EventlyAppFixture.QueueLeaseSeconds)
     {
         var settings = await SharedSettingsAsync(fixture,
             ("Evently__Waitlist__OfferSeconds", offerSeconds.ToString()),
-            ("Evently__Queue__LeaseSeconds", EventlyAppFixture.QueueLeaseSeconds.ToString()));
+            ("Evently__Queue__LeaseSeconds", queueLeaseSeconds.ToString()));
         if (queueBatchSize is { } batchSize)
         {
             settings["Evently__Queue__BatchSize"] = batchSize.ToString();
