@@ -77,6 +77,21 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         return 0
         """);
 
+    // One round trip per batch: the group made if this stream has none yet (a first request, or Redis lost its data), then
+    // what another worker left pending, else new entries. Each entry as {id, {field, value, ...}}. An error other than the
+    // group's existing (OOM, say) is the caller's, as the command's own would be.
+    private static readonly RedisScript ReadScript = new("""
+        local created = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+        if type(created) == 'table' and created.err and string.sub(created.err, 1, 9) ~= 'BUSYGROUP' then
+            return redis.error_reply(created.err)
+        end
+        local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, '0-0', 'COUNT', ARGV[3])[2]
+        if #claimed > 0 then return claimed end
+        local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+        if not read then return {} end
+        return read[1][2]
+        """);
+
     /// <summary>
     /// The event's oldest unanswered requests, for the lease holder: first every entry another worker took and never
     /// answered (a holder that died or lost its lease; claimed at once, whatever their age, as the lease says they
@@ -84,24 +99,15 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
     /// </summary>
     public async Task<QueueBatch> ReadAsync(long eventId, string worker, int count)
     {
-        var db = redis.GetDatabase();
-        var stream = QueueKeys.Stream(eventId);
-        try
+        var read = (RedisResult[])(await ReadScript.EvaluateAsync(redis.GetDatabase(), [QueueKeys.Stream(eventId)], [ConsumerGroup, worker, count]))!;
+        var entries = read.Select(item => (RedisResult[])item!).Where(entry => !entry[1].IsNull).Select(entry =>
         {
-            await db.StreamCreateConsumerGroupAsync(stream, ConsumerGroup, StreamPosition.Beginning, createStream: true);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // Created before.
-        }
-
-        IEnumerable<StreamEntry> entries = (await db.StreamAutoClaimAsync(stream, ConsumerGroup, worker, 0, "0-0", count)).ClaimedEntries;
-        if (!entries.Any())
-        {
-            entries = await db.StreamReadGroupAsync(stream, ConsumerGroup, worker, ">", count);
-        }
+            var fields = (RedisResult[])entry[1]!;
+            return new StreamEntry((RedisValue)entry[0], [.. Enumerable.Range(0, fields.Length / 2)
+                .Select(i => new NameValueEntry((RedisValue)fields[2 * i], (RedisValue)fields[2 * i + 1]))]);
+        });
         var batch = new QueueBatch([], []);
-        foreach (var entry in entries.Where(e => !e.IsNull))
+        foreach (var entry in entries)
         {
             if (TryParse(eventId, entry) is { } request)
             {
