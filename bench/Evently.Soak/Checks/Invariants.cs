@@ -16,12 +16,11 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
     /// <summary>How long after a fault's first success a 503 still counts as caused by it (retries and breakers in flight).</summary>
     public static readonly TimeSpan FaultGrace = TimeSpan.FromSeconds(10);
 
-    // The two minutes a mail sender holds the mails it took (MailQueue's lease), and a little more.
-    private static readonly TimeSpan MailLease = TimeSpan.FromMinutes(2.5);
-
-    // MailQueue's lease exactly, and how long after taking a batch its sender can still be sending it.
+    // MailQueue's lease exactly (the two minutes a mail sender holds the mails it took; the soak does not reference the
+    // domain), how long after taking a batch its sender can still be sending it, and the lease with that margin.
     private static readonly TimeSpan SenderLease = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan KillWhileSending = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MailLease = SenderLease + KillWhileSending;
 
     private readonly Dictionary<long, BookingRow> _bookings = db.Bookings.ToDictionary(b => b.Id);
     private readonly ILookup<long, long> _activeSeats = db.BookingSeats.Where(s => s.Active).ToLookup(s => s.BookingId, s => s.SeatId);
