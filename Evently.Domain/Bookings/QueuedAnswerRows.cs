@@ -32,32 +32,35 @@ internal static class QueuedAnswerRows
         return bookingIds;
     }
 
-    /// <summary>The answers (their ids are the request ids), the keys first used here, and the notifications of new decisions.</summary>
+    /// <summary>
+    /// The answers (their ids are the request ids), the keys first used here, and the notifications of new decisions: one
+    /// round trip for the three inserts.
+    /// </summary>
     public static async Task WriteAsync(
         EventlyDbContext db, long eventId, string eventName, List<QueuedAnswer> answers, QueueDecision decision, DateTime now, CancellationToken ct)
     {
-        await InsertAsync(db,
+        var inserts = new Inserts().Add(
             "INSERT INTO booking_requests (Id, EventId, UserId, Quantity, SeatIds, Status, BookingId, Reason, CreatedAt, ProcessedAt)",
             answers.Select(a => new object?[]
             {
                 a.Request.RequestId, eventId, a.Request.UserId, a.Request.Quantity,
                 a.Request.SeatIds is { } seats ? string.Join(',', seats) : null, a.Status.ToString(), a.BookingId, a.Reason, a.Request.QueuedAt, now
-            }), ct);
+            }));
 
         var keyed = answers.Where(decision.RecordsKey).ToList();
         if (keyed.Count > 0)
         {
-            await InsertAsync(db, IdempotencyLedger.InsertColumns, keyed.Select(a => new object?[]
+            inserts.Add(IdempotencyLedger.InsertColumns, keyed.Select(a => new object?[]
             {
                 a.Request.UserId, a.Request.IdempotencyKey, BookingRules.Fingerprint(a.Request.Command),
                 nameof(IdempotentOutcome.BookingRequest), a.Request.RequestId, now
-            }), ct);
+            }));
         }
 
         var decided = answers.Where(a => !decision.IsRepeat(a)).ToList();
         if (decided.Count > 0)
         {
-            await InsertAsync(db, "INSERT INTO notifications (UserId, Kind, EventId, Message, CreatedAt, EmailAttempts, TraceParent)",
+            inserts.Add("INSERT INTO notifications (UserId, Kind, EventId, Message, CreatedAt, EmailAttempts, TraceParent)",
                 decided.Select(a => new object?[]
                 {
                     a.Request.UserId,
@@ -67,25 +70,41 @@ internal static class QueuedAnswerRows
                         ? $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} is confirmed: booking {a.BookingId}."
                         : $"Your request {a.Request.RequestId} for {a.Request.Quantity} ticket(s) to {eventName} could not be confirmed ({a.Reason}).",
                     now, 0, a.Request.TraceParent
-                }), ct);
+                }));
         }
+        await inserts.ExecuteAsync(db, ct);
     }
 
-    private static Task InsertAsync(EventlyDbContext db, string insertInto, IEnumerable<object?[]> rows, CancellationToken ct)
+    private static Task InsertAsync(EventlyDbContext db, string insertInto, IEnumerable<object?[]> rows, CancellationToken ct) =>
+        new Inserts().Add(insertInto, rows).ExecuteAsync(db, ct);
+
+    /// <summary>Multi-row inserts sent as one command, each value a parameter.</summary>
+    private sealed class Inserts
     {
-        var sql = new StringBuilder(insertInto).Append(" VALUES ");
-        var parameters = new List<object>();
-        foreach (var row in rows)
+        private readonly StringBuilder _sql = new();
+        private readonly List<object> _parameters = [];
+
+        /// <param name="rows">At least one.</param>
+        public Inserts Add(string insertInto, IEnumerable<object?[]> rows)
         {
-            sql.Append(parameters.Count == 0 ? "(" : ", (");
-            sql.AppendJoin(", ", row.Select(value =>
+            _sql.Append(insertInto).Append(" VALUES ");
+            var first = true;
+            foreach (var row in rows)
             {
-                var name = $"@p{parameters.Count}";
-                parameters.Add(new MySqlParameter(name, value ?? DBNull.Value));
-                return name;
-            }));
-            sql.Append(')');
+                _sql.Append(first ? "(" : ", (");
+                first = false;
+                _sql.AppendJoin(", ", row.Select(value =>
+                {
+                    var name = $"@p{_parameters.Count}";
+                    _parameters.Add(new MySqlParameter(name, value ?? DBNull.Value));
+                    return name;
+                }));
+                _sql.Append(')');
+            }
+            _sql.Append(';');
+            return this;
         }
-        return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, ct);
+
+        public Task ExecuteAsync(EventlyDbContext db, CancellationToken ct) => db.Database.ExecuteSqlRawAsync(_sql.ToString(), _parameters, ct);
     }
 }
