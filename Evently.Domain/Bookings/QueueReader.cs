@@ -196,11 +196,12 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
     /// Publishes the answers the database committed (each request's state, the users' queued tickets, the position
     /// counter), then acknowledges and removes the entries, the malformed ones too. Safe to run again.
     /// </summary>
-    public async Task AcknowledgeAsync(long eventId, IReadOnlyList<(RedisValue EntryId, QueuedAnswer Answer)> answered, IReadOnlyList<RedisValue> malformed)
+    /// <returns>How many requests of the event still wait in its stream (answered ones are removed from it).</returns>
+    public async Task<long> AcknowledgeAsync(long eventId, IReadOnlyList<(RedisValue EntryId, QueuedAnswer Answer)> answered, IReadOnlyList<RedisValue> malformed)
     {
         if (answered.Count + malformed.Count == 0)
         {
-            return;
+            return await redis.GetDatabase().StreamLengthAsync(QueueKeys.Stream(eventId));
         }
         var args = new List<RedisValue>
         {
@@ -218,12 +219,9 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         {
             args.AddRange([entryId, "", "", "", "", "", ""]);
         }
-        await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(),
+        return (long)await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(),
             [QueueKeys.Stream(eventId), QueueKeys.Answered(eventId), QueueKeys.DrainRate(eventId)], args.ToArray());
     }
-
-    /// <summary>How many requests of the event wait in its stream (answered ones are removed from it).</summary>
-    public Task<long> DepthAsync(long eventId) => redis.GetDatabase().StreamLengthAsync(QueueKeys.Stream(eventId));
 
     // KEYS: stream, pre-queue arrivals, late, then the keys that expire: stream, seq, answered, ids, opens, opened. Sets an
     // expiry on an empty stream and its counters (the intake removes it), unless requests wait for the opening.

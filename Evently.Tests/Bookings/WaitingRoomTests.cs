@@ -231,12 +231,15 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
         var (proxy, throughProxy) = FaultProxy.ForRedis((await fixture.App.GetConnectionStringAsync("redis"))!);
         await using var _ = proxy;
         await using var doomed = await ServiceProcess.StartWorkerAsync(fixture, redis: throughProxy, queueLeaseSeconds: 60);
-        var opens = OpensIn(TimeSpan.FromSeconds(3));
-        var evt = await admin.CreateEventAsync(Body(Tickets, opens, highDemand: true));
+        // The whole pre-queue is in before the admin opens the sale, however slow the machine.
+        var body = TestApi.NewEventBody(capacity: Tickets, highDemand: true);
+        var evt = await admin.CreateEventAsync(TestApi.With(body, "salesStartAt", OpensIn(TimeSpan.FromHours(1))));
         var eventId = evt.Id;
         await db.StringSetAsync(QueueKeys.Lease(eventId), doomed.QueueConsumer, TimeSpan.FromSeconds(60));
         proxy.HoldAt(QueueKeys.AnswersChannel(eventId).ToString());
         var early = (await Task.WhenAll(buyers.Take(Early).Select(async b => await QueuedAsync(await b.BookAsync(eventId, 1))))).ToList();
+        Assert.Equal(HttpStatusCode.OK,
+            (await admin.Http.PutAsJsonAsync($"/api/events/{eventId}", TestApi.With(body, "salesStartAt", OpensIn(TimeSpan.Zero)))).StatusCode);
 
         await proxy.Held.WaitAsync(TimeSpan.FromSeconds(30));
         var late = (await Task.WhenAll(buyers.Skip(Early).Select(async b => await QueuedAsync(await b.BookAsync(eventId, 1))))).ToList();

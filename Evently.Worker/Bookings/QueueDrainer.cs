@@ -142,11 +142,10 @@ public sealed class QueueDrainer(
         {
             answers[request.RequestId] = new QueuedAnswer(request, BookingRequestStatus.Rejected, null, QueuedBookings.Unanswerable);
         }
-        await queue.AcknowledgeAsync(eventId, requests.Select(b => (b.EntryId, answers[b.Request.RequestId])).ToList(), batch.Malformed);
+        var depth = await queue.AcknowledgeAsync(eventId, requests.Select(b => (b.EntryId, answers[b.Request.RequestId])).ToList(), batch.Malformed);
         if (requests.Count > 0)
         {
-            metrics.Batch(eventId, batch.Count, timeProvider.GetUtcNow().UtcDateTime - requests.Min(b => b.Request.QueuedAt),
-                await queue.DepthAsync(eventId));
+            metrics.Batch(eventId, batch.Count, timeProvider.GetUtcNow().UtcDateTime - requests.Min(b => b.Request.QueuedAt), depth);
         }
     }
 }
