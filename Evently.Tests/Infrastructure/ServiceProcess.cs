@@ -36,10 +36,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>
-    /// The name a worker holds an event's queue lease under (machine and process, as QueueDrainer names itself): a test
-    /// that gives it an event's lease before the event's first request keeps the fixture's workers off that event.
+    /// The name a worker holds an event's queue lease under: a test that gives it an event's lease before the event's
+    /// first request keeps the fixture's workers off that event.
     /// </summary>
-    public string QueueConsumer => $"{Environment.MachineName}-{_process.Id}";
+    public string QueueConsumer => Evently.Worker.Bookings.QueueDrainer.ConsumerName(_process.Id);
 
     /// <param name="offerSeconds">The offer window: long by default, so that no offer expires while a test counts them.</param>
     /// <param name="redis">Another Redis than the fixture's, if given.</param>

@@ -37,8 +37,11 @@ public sealed class QueueDrainer(
 {
     public static readonly ActivitySource ActivitySource = new("Evently.Queue");
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-    private readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}";
+    private readonly string _consumer = ConsumerName(Environment.ProcessId);
     private readonly Dictionary<long, (int Failures, DateTime RetryAt)> _backoff = [];
+
+    /// <summary>The name a worker process holds event leases and reads stream entries under.</summary>
+    internal static string ConsumerName(int processId) => $"{Environment.MachineName}-{processId}";
 
     protected override async Task<TimeSpan> RunPassAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
