@@ -15,7 +15,7 @@ internal sealed class CpuUse
     private static readonly (string Marker, string Name)[] Kinds =
     [
         ("Evently.ApiService", "API"), ("Evently.Worker", "worker"), ("mariadbd", "MariaDB"), ("mysqld", "MariaDB"),
-        ("redis-server", "Redis"), ("Rnwood.Smtp4dev", "smtp4dev"), ("smtp4dev", "smtp4dev"), ("/dcp", "DCP (proxy)")
+        ("redis-server", "Redis"), ("Rnwood.Smtp4dev", "smtp4dev"), ("smtp4dev", "smtp4dev"), ("/dcp", "DCP (proxy)"), (StreamHolder.ChildArgument, "stream holders")
     ];
 
     private readonly Dictionary<int, long> _start = Snapshot();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 
 namespace Evently.LoadTest;
@@ -83,11 +83,6 @@ internal sealed class StreamHolder : IAsyncDisposable
     /// <summary>The child: opens a stream per line read, at most 100 opening at once, and reports as above.</summary>
     public static async Task<int> RunChildAsync(Uri api)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue })
-        {
-            BaseAddress = api,
-            Timeout = Timeout.InfiniteTimeSpan
-        };
         var output = TextWriter.Synchronized(Console.Out);
         using var opening = new SemaphoreSlim(100);
         var streams = new List<Task>();
@@ -108,44 +103,42 @@ internal sealed class StreamHolder : IAsyncDisposable
             {
                 for (var attempt = 0; attempt < 20; attempt++)
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/bookings/requests/{requestId}/events");
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
                     if (lastEventId is not null)
                     {
-                        request.Headers.Add("Last-Event-ID", lastEventId);
                         output.WriteLine($"resumed {requestId}");
                     }
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    using var stream = new EventStreamClient();
+                    var status = await stream.OpenAsync(api, $"/api/bookings/requests/{requestId}/events", token, lastEventId);
                     if (!released)
                     {
                         opening.Release();
                         released = true;
                     }
-                    if (!response.IsSuccessStatusCode)
+                    if (status != 200)
                     {
-                        output.WriteLine($"error {requestId} {(int)response.StatusCode}");
+                        output.WriteLine($"error {requestId} {status}");
                         return;
                     }
                     if (attempt == 0)
                     {
                         output.WriteLine($"open {requestId}");
                     }
-                    using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
                     var answer = false;
-                    while (await reader.ReadLineAsync() is { } sse)
+                    while (await stream.ReadLineAsync() is { } sse)
                     {
-                        if (sse.StartsWith("id: ", StringComparison.Ordinal))
+                        var text = sse.Span;
+                        if (text.StartsWith("id: "u8))
                         {
-                            lastEventId = sse[4..];
+                            lastEventId = Encoding.ASCII.GetString(text[4..]);
                         }
-                        else if (sse == "event: answer")
+                        else if (text.SequenceEqual("event: answer"u8))
                         {
                             answer = true;
                         }
-                        else if (answer && sse.StartsWith("data:", StringComparison.Ordinal))
+                        else if (answer && text.StartsWith("data:"u8))
                         {
-                            var status = JsonDocument.Parse(sse[5..]).RootElement.GetProperty("status").GetString();
-                            output.WriteLine($"answer {requestId} {status} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
+                            var answered = JsonDocument.Parse(sse[5..]).RootElement.GetProperty("status").GetString();
+                            output.WriteLine($"answer {requestId} {answered} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
                             return;
                         }
                     }
