@@ -147,14 +147,14 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
     }
 
     // KEYS: stream, answered, drain rate. ARGV: highest seq answered, answer lifetime (s), the event's key prefix, the
-    // answers channel, then seven values per entry: entry id, request id, user, quantity, status, booking id or reason,
+    // answers channel, the consumer group, then seven values per entry: entry id, request id, user, quantity, status, booking id or reason,
     // key (empty: none). An entry whose request id is empty is dropped unanswered (malformed). A request still 'queued'
     // gives its user's tickets back once; a second run for the same answers changes nothing. The drain rate is a moving
     // average of answers per second between acknowledgements, a pause of more than 5 s starting it over. The answers
     // are announced on the channel (QueueAnnouncement). Returns the stream's length after.
     private static readonly RedisScript AcknowledgeScript = new("""
         local prefix = ARGV[3]
-        local i = 5
+        local i = 6
         local count = 0
         local announced = {}
         while i <= #ARGV do
@@ -172,7 +172,7 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
             redis.call('EXPIRE', request, ARGV[2])
             if key ~= '' then redis.call('EXPIRE', prefix .. 'idem:' .. user .. ':' .. key, ARGV[2]) end
           end
-          redis.call('XACK', KEYS[1], 'drainers', entry)
+          redis.call('XACK', KEYS[1], ARGV[5], entry)
           redis.call('XDEL', KEYS[1], entry)
         end
         local answered = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -206,7 +206,7 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         var args = new List<RedisValue>
         {
             answered.Count == 0 ? 0 : answered.Max(a => a.Answer.Request.Sequence), (long)AnsweredLifetime.TotalSeconds, QueueKeys.Prefix(eventId),
-            (string)QueueKeys.AnswersChannel(eventId)!
+            (string)QueueKeys.AnswersChannel(eventId)!, ConsumerGroup
         };
         foreach (var (entryId, answer) in answered)
         {
