@@ -57,7 +57,7 @@ var api = builder.AddProject<Projects.Evently_ApiService>("api")
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    .WithLeanRuntimeMemory()
+    .WithRuntimeTuning()
     .WithReplicas(Replicas("Api"));
 
 var worker = builder.AddProject<Projects.Evently_Worker>("worker")
@@ -69,7 +69,7 @@ var worker = builder.AddProject<Projects.Evently_Worker>("worker")
     .WaitFor(smtp)
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health")
-    .WithLeanRuntimeMemory()
+    .WithRuntimeTuning()
     .WithReplicas(Replicas("Worker"));
 
 // Azure Container Apps' ingress reaches the API from the environment's private ranges: believe its

@@ -186,13 +186,14 @@ public sealed partial class ManifestTests
     [Theory]
     [InlineData("api")]
     [InlineData("worker")]
-    public async Task Published_services_keep_their_memory_settings(string service)
+    public async Task Published_services_keep_their_runtime_settings(string service)
     {
         using var manifest = await PublishManifestAsync();
 
         var environment = manifest.RootElement.GetProperty("resources").GetProperty(service).GetProperty("env");
         Assert.Equal("0x800000", environment.GetProperty("DOTNET_GCgen0size").GetString());
         Assert.Equal("65536", environment.GetProperty("MALLOC_MMAP_THRESHOLD_").GetString());
+        Assert.Equal("0", environment.GetProperty("DOTNET_TC_CallCountingDelayMs").GetString());
     }
 
     [Fact]

@@ -257,7 +257,7 @@ internal sealed class ApiReplica : IAsyncDisposable
             }
         };
         // As the AppHost runs the API.
-        foreach (var (name, value) in Evently.AppHost.Infrastructure.RuntimeMemory.Environment)
+        foreach (var (name, value) in Evently.AppHost.Infrastructure.RuntimeTuning.Environment)
         {
             start.Environment[name] = value;
         }
