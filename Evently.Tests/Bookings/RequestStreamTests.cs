@@ -129,4 +129,80 @@ public sealed class RequestStreamTests(EventlyAppFixture fixture)
         Assert.Equal("answer", (await answered.NextAsync(EventBound))!.Type);
         Assert.Null(await answered.NextAsync(EventBound));
     }
+
+    [Fact]
+    public async Task A_stream_whose_replica_was_cut_from_Redis_when_its_answer_was_announced_still_gets_the_answer()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        using var owner = await fixture.NewUserAsync();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var queue = new BookingQueue(redis, TimeProvider.System);
+        var (proxy, throughProxy) = FaultProxy.ForRedis((await fixture.App.GetConnectionStringAsync("redis"))!);
+        await using var cut = proxy;
+        await using var replica = await ServiceProcess.StartApiAsync(fixture, redis: throughProxy);
+
+        // The drain is held until the replica streams the request and is cut from Redis, its subscription with it.
+        await queue.PauseAsync();
+        WaitingRequestDto request;
+        EventStreamReader stream;
+        ServerSentEvent placed;
+        try
+        {
+            request = await QueuedAsync(await owner.BookAsync(evt.Id, 1));
+            var (opened, _) = await EventStreamReader.OpenAsync(replica.Address, owner, Events(request.RequestId));
+            stream = opened!;
+            placed = (await stream.NextAsync(EventBound))!;
+            Assert.Equal(("position", 0L), (placed.Type, placed.Read<WaitingRequestDto>().Position));
+            proxy.Break();
+        }
+        finally
+        {
+            await queue.ResumeAsync();
+        }
+        // The fixture's workers answer it, and announce the answer, while the replica cannot hear it.
+        await WaitlistTestApi.EventuallyAsync(async () =>
+                (await owner.Http.GetFromJsonAsync<WaitingRequestDto>($"/api/bookings/requests/{request.RequestId}"))!.Status == "confirmed",
+            EventBound, "the answer");
+        ServerSentEvent? whileCut = null;
+        var ended = false;
+        try
+        {
+            whileCut = await stream.NextAsync(TimeSpan.FromSeconds(1));
+            ended = whileCut is null;
+        }
+        catch (TimeoutException)
+        {
+        }
+        Assert.NotEqual("answer", whileCut?.Type);
+        proxy.Restore();
+
+        // The stream reads what it missed once Redis is back; or, ended by the outage, is resumed with Last-Event-ID as a
+        // browser's EventSource resumes it.
+        var lastId = placed.Id;
+        for (var resumed = 0; ; resumed++)
+        {
+            ServerSentEvent? next = null;
+            if (!ended)
+            {
+                while ((next = await stream.NextAsync(EventBound)) is { Type: "position" })
+                {
+                    lastId = next.Id;
+                }
+            }
+            if (next is { Type: "answer" })
+            {
+                Assert.Equal(("confirmed", request.RequestId), (next.Read<WaitingRequestDto>().Status, next.Read<WaitingRequestDto>().RequestId));
+                break;
+            }
+            Assert.True(resumed < 5, "the stream ended without its answer five times");
+            await stream.DisposeAsync();
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            var (again, response) = await EventStreamReader.OpenAsync(replica.Address, owner, Events(request.RequestId), lastEventId: lastId);
+            Assert.True(again is not null, $"resuming: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            stream = again!;
+            ended = false;
+        }
+        await stream.DisposeAsync();
+    }
 }
