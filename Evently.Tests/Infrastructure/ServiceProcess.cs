@@ -59,12 +59,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
         settings["ConnectionStrings__redis"] = redis ?? settings["ConnectionStrings__redis"];
         settings["ConnectionStrings__evently"] = database ?? settings["ConnectionStrings__evently"];
-        return await StartAsync(new Projects.Evently_Worker().ProjectPath, "Evently.Worker.dll", settings);
+        return await StartAsync(new Projects.Evently_Worker().ProjectPath, settings);
     }
 
     /// <summary>An API whose Redis is unreachable (a port nobody listens on).</summary>
     public static async Task<ServiceProcess> StartApiWithoutRedisAsync(EventlyAppFixture fixture) =>
-        await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", await SharedSettingsAsync(fixture,
+        await StartAsync(new Projects.Evently_ApiService().ProjectPath, await SharedSettingsAsync(fixture,
             ("ConnectionStrings__redis", $"127.0.0.1:{FreePort()},abortConnect=false,connectTimeout=500"),
             ("Evently__Jwt__SigningKey", new string('k', 64))));
 
@@ -88,7 +88,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             settings[key] = value;
         }
-        return await StartAsync(new Projects.Evently_ApiService().ProjectPath, "Evently.ApiService.dll", settings);
+        return await StartAsync(new Projects.Evently_ApiService().ProjectPath, settings);
     }
 
     private static async Task<Dictionary<string, string?>> SharedSettingsAsync(EventlyAppFixture fixture, params (string, string)[] more)
@@ -108,50 +108,14 @@ public sealed class ServiceProcess : IAsyncDisposable
         return settings;
     }
 
-    private static async Task<ServiceProcess> StartAsync(string projectPath, string assemblyName, Dictionary<string, string?> settings)
+    private static async Task<ServiceProcess> StartAsync(string projectPath, Dictionary<string, string?> settings)
     {
-        var projectDirectory = Path.GetDirectoryName(projectPath)!;
-        var assembly = Path.Combine(projectDirectory, "bin", DotnetProject.Configuration, "net10.0", assemblyName);
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
-        var startInfo = new ProcessStartInfo("dotnet", [assembly])
-        {
-            WorkingDirectory = projectDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true
-        };
-        foreach (var (key, value) in settings)
-        {
-            startInfo.Environment[key] = value;
-        }
-        startInfo.Environment["ASPNETCORE_URLS"] = address.ToString();
-        var process = Process.Start(startInfo)!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        DataReceivedEventHandler keep = (_, line) =>
+        var (process, address) = await ServiceLauncher.StartAsync(projectPath, settings, line =>
         {
-            if (line.Data is { } text)
-            {
-                output.Enqueue(text);
-                while (output.Count > 200 && output.TryDequeue(out string? _)) { }
-            }
-        };
-        process.OutputDataReceived += keep;
-        process.ErrorDataReceived += keep;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var http = new HttpClient { BaseAddress = address };
-        await WaitlistTestApi.EventuallyAsync(async () =>
-        {
-            Assert.False(process.HasExited, $"{assemblyName} exited at start");
-            try
-            {
-                return (await http.GetAsync("/alive")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(30), $"the start of {assemblyName}");
+            output.Enqueue(line);
+            while (output.Count > 200 && output.TryDequeue(out _)) { }
+        }, TimeSpan.FromSeconds(30));
         return new ServiceProcess(process, address, output);
     }
 
@@ -172,10 +136,5 @@ public sealed class ServiceProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    internal static int FreePort() => Evently.AppHost.Infrastructure.LocalProcesses.FreePort();
 }

@@ -232,20 +232,9 @@ internal sealed class ApiReplica : IAsyncDisposable
 
     public static async Task<ApiReplica> StartAsync(string connectionString, string redisConnectionString)
     {
-        var project = Path.GetDirectoryName(new Projects.Evently_ApiService().ProjectPath)!;
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var address = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}");
-        listener.Stop();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(project, "bin", configuration, "net10.0", "Evently.ApiService.dll")])
-        {
-            WorkingDirectory = project,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
+        var (process, address) = await Evently.Tests.Infrastructure.ServiceLauncher.StartAsync(new Projects.Evently_ApiService().ProjectPath,
+            new Dictionary<string, string?>
             {
-                ["ASPNETCORE_URLS"] = address.ToString(),
                 ["ConnectionStrings__evently"] = connectionString,
                 ["ConnectionStrings__redis"] = redisConnectionString,
                 ["Evently__Database__ServerVersion"] = "10.11.0-mariadb",
@@ -254,34 +243,8 @@ internal sealed class ApiReplica : IAsyncDisposable
                 ["Evently__RateLimiting__AnonymousTokenLimit"] = "100000000",
                 ["Evently__RateLimiting__AuthTokenLimit"] = "100000000",
                 ["Logging__LogLevel__Default"] = "Warning"
-            }
-        };
-        // As the AppHost runs the API.
-        foreach (var (name, value) in Evently.AppHost.Infrastructure.RuntimeTuning.Environment)
-        {
-            start.Environment[name] = value;
-        }
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var http = new HttpClient { BaseAddress = address };
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if ((await http.GetAsync("/alive")).IsSuccessStatusCode)
-                {
-                    return new ApiReplica(process, address);
-                }
-            }
-            catch (HttpRequestException) when (waited.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
-            {
-            }
-            await Task.Delay(200);
-        }
+            }, _ => { }, TimeSpan.FromSeconds(60));
+        return new ApiReplica(process, address);
     }
 
     public double RssMiB() =>

@@ -62,7 +62,7 @@ internal sealed class SoakApp : IAsyncDisposable
         var databaseProxy = new FaultProxy("127.0.0.1", (int)new MySqlConnectionStringBuilder(database).Port);
         var (redisHost, redisRest) = SplitRedis(redis);
         var redisProxy = new FaultProxy("127.0.0.1", int.Parse(redisHost.Split(':')[1]));
-        var extra = await ExtraReplica.StartAsync(new Dictionary<string, string>
+        var extra = await ExtraReplica.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings__evently"] = new MySqlConnectionStringBuilder(database) { Port = (uint)databaseProxy.Port }.ConnectionString,
             ["ConnectionStrings__redis"] = $"127.0.0.1:{redisProxy.Port}{redisRest}",
