@@ -5,16 +5,10 @@ namespace Evently.Tests.Infrastructure;
 // Runs another project of the solution, already built, as its own process (or any other command).
 internal static class DotnetProject
 {
-#if DEBUG
-    public const string Configuration = "Debug";
-#else
-    public const string Configuration = "Release";
-#endif
-
     public static Task<(int ExitCode, string Output)> RunAsync(
         string projectPath, IEnumerable<string> arguments, IDictionary<string, string>? environment = null) =>
         RunProcessAsync("dotnet",
-            new[] { "run", "--no-build", "--no-launch-profile", "-c", Configuration, "--project", projectPath, "--" }.Concat(arguments),
+            new[] { "run", "--no-build", "--no-launch-profile", "-c", ServiceLauncher.Configuration, "--project", projectPath, "--" }.Concat(arguments),
             Path.GetDirectoryName(projectPath)!, environment);
 
     /// <summary>Runs a command to its end (at most two minutes) and answers its exit code and its output.</summary>

@@ -10,10 +10,11 @@ namespace Evently.Tests.Infrastructure;
 /// </summary>
 public static class ServiceLauncher
 {
+    /// <summary>The build the services are run from: the caller's own.</summary>
 #if DEBUG
-    private const string Configuration = "Debug";
+    public const string Configuration = "Debug";
 #else
-    private const string Configuration = "Release";
+    public const string Configuration = "Release";
 #endif
 
     /// <param name="projectPath">The service's project (<c>new Projects.Evently_ApiService().ProjectPath</c>).</param>
