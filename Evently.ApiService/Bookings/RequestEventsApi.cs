@@ -1,11 +1,9 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text.Json;
 using Evently.ApiService.Auth;
 using Evently.ApiService.Infrastructure;
 using Evently.Domain.Bookings;
 using Evently.Domain.Infrastructure;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -40,35 +38,38 @@ public static class RequestEventsApi
         return bookings;
     }
 
-    public static async Task<Results<RequestEventStream, ProblemHttpResult>> StreamRequestEvents(
-        long requestId, ClaimsPrincipal user, [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
-        BookingQueue queue, HttpContext context, QueueWatch watch, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
-    {
-        // Whatever the endpoint takes lives as long as the stream: the database (a pooled context) only when Redis does not
-        // know the request, which is then answered and the stream ends at once.
-        var state = await BookingsApi.ReadRequestAsync(requestId, user.UserId(), queue,
-            () => context.RequestServices.GetRequiredService<EventlyDbContext>(), cancellationToken);
-        return state is null
-            ? Problems.From(BookingErrors.RequestNotFound)
-            : new RequestEventStream(state, long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var mark) ? mark : null,
-                watch, json.Value.SerializerOptions);
-    }
+    // Returns at once: the stream reads its request when it starts. An open stream holds its connection and this one
+    // result, not also the handler's and the endpoint's suspended tasks (a replica holds 10,000 of them in an on-sale).
+    public static RequestEventStream StreamRequestEvents(long requestId, [FromHeader(Name = "Last-Event-ID")] string? lastEventId) =>
+        new(requestId, long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var mark) ? mark : null);
 
-    /// <summary>The stream itself: written until the answer, or until the client goes.</summary>
-    public sealed class RequestEventStream(
-        QueuedRequestState state, long? resumeAfter, QueueWatch watch, JsonSerializerOptions json) : IResult
+    /// <summary>The stream itself: the caller's request (404 if it is not theirs), then written until the answer, or until the client goes.</summary>
+    public sealed class RequestEventStream(long requestId, long? resumeAfter) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
+            var ct = context.RequestAborted;
+            var services = context.RequestServices;
+            var queue = services.GetRequiredService<BookingQueue>();
+            // Whatever the stream takes lives as long as it: the database (a pooled context) only when Redis does not
+            // know the request, which is then answered and the stream ends at once.
+            var state = await BookingsApi.ReadRequestAsync(requestId, context.User.UserId(), queue,
+                services.GetRequiredService<EventlyDbContext>, ct);
+            if (state is null)
+            {
+                await Problems.From(BookingErrors.RequestNotFound).ExecuteAsync(context);
+                return;
+            }
+
             var response = context.Response;
             response.ContentType = MediaType;
             response.Headers.CacheControl = "no-cache";
             response.Headers["X-Accel-Buffering"] = "no";
-            var ct = context.RequestAborted;
+            var json = services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
             try
             {
                 await response.Body.FlushAsync(ct);
-                await FollowAsync(response, ct);
+                await FollowAsync(state, services.GetRequiredService<QueueWatch>(), response, json, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -80,28 +81,30 @@ public static class RequestEventsApi
             }
         }
 
-        private async Task FollowAsync(HttpResponse response, CancellationToken ct)
+        private async Task FollowAsync(QueuedRequestState current, QueueWatch watch, HttpResponse response, JsonSerializerOptions json, CancellationToken ct)
         {
-            var current = state;
             if (current.Status != BookingRequestStatus.Queued)
             {
-                await WriteAsync(response, "answer", "answer", current, ct);
+                await WriteAsync(response, "answer", "answer", current, json, ct);
                 return;
             }
             using var follower = watch.Join(current.EventId, current.RequestId);
+            // One registration for the stream's life rather than one per wait: a client that goes wakes its stream.
+            using var wakeWhenGone = ct.UnsafeRegister(static follower => ((QueueWatch.Follower)follower!).Wake(), follower);
             (long? Position, int? Wait, DateTime? OpensAt)? sent = null;
             var writtenAt = DateTime.UtcNow;
             var sentAtTick = -1L;
             while (true)
             {
                 var woken = follower.Woken;
+                ct.ThrowIfCancellationRequested();
                 if (follower.Answer is { } answer)
                 {
                     await WriteAsync(response, "answer", "answer", current with
                     {
                         Status = answer.Status, BookingId = answer.BookingId, Reason = answer.Reason, Position = null,
                         EstimatedWaitSeconds = null, OpensAt = null
-                    }, ct);
+                    }, json, ct);
                     return;
                 }
                 if (current.Sequence is null && follower.Placed is { } placed)
@@ -116,7 +119,7 @@ public static class RequestEventsApi
                         current = await follower.ReadRequestAsync(ct) ?? current;
                         if (current.Status != BookingRequestStatus.Queued)
                         {
-                            await WriteAsync(response, "answer", "answer", current, ct);
+                            await WriteAsync(response, "answer", "answer", current, json, ct);
                             return;
                         }
                     }
@@ -133,7 +136,7 @@ public static class RequestEventsApi
                         }
                         else
                         {
-                            await WriteAsync(response, "position", mark.ToString(CultureInfo.InvariantCulture), place, ct);
+                            await WriteAsync(response, "position", mark.ToString(CultureInfo.InvariantCulture), place, json, ct);
                             (sent, sentAtTick, writtenAt) = ((place.Position, place.EstimatedWaitSeconds, place.OpensAt), follower.Ticks, DateTime.UtcNow);
                         }
                     }
@@ -144,12 +147,11 @@ public static class RequestEventsApi
                     writtenAt = DateTime.UtcNow;
                 }
                 // The watch wakes every stream at least every IdleWake: no timer per stream.
-                await woken.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                ct.ThrowIfCancellationRequested();
+                await woken;
             }
         }
 
-        private async Task WriteAsync(HttpResponse response, string type, string id, QueuedRequestState request, CancellationToken ct)
+        private static async Task WriteAsync(HttpResponse response, string type, string id, QueuedRequestState request, JsonSerializerOptions json, CancellationToken ct)
         {
             // One write, which flushes: a second flush meets the connection's sender reading the same pipe, and the two
             // spin on its lock (a quarter of a stream replica's CPU during an on-sale, when every stream writes each second).
