@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
-using Evently.AppHost.Infrastructure;
 
 namespace Evently.Tests.Infrastructure;
 
@@ -66,7 +65,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>An API whose Redis is unreachable (a port nobody listens on).</summary>
     public static async Task<ServiceProcess> StartApiWithoutRedisAsync(EventlyAppFixture fixture) =>
         await StartAsync(new Projects.Evently_ApiService().ProjectPath, await SharedSettingsAsync(fixture,
-            ("ConnectionStrings__redis", $"127.0.0.1:{LocalProcesses.FreePort()},abortConnect=false,connectTimeout=500"),
+            ("ConnectionStrings__redis", $"127.0.0.1:{FreePort()},abortConnect=false,connectTimeout=500"),
             ("Evently__Jwt__SigningKey", new string('k', 64))));
 
     /// <summary>
@@ -136,4 +135,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    internal static int FreePort() => Evently.AppHost.Infrastructure.LocalProcesses.FreePort();
 }
