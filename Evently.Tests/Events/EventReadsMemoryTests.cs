@@ -1,5 +1,6 @@
 using Evently.ApiService.Events;
 using Evently.ApiService.Infrastructure;
+using Evently.AppHost.Infrastructure;
 using Evently.Domain.Infrastructure;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
@@ -64,7 +65,7 @@ public sealed class EventReadsMemoryTests(EventlyAppFixture fixture)
         });
         builder.AddEventlyDbContext();
         builder.Services.AddSingleton<IConnectionMultiplexer>(
-            await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{ServiceProcess.FreePort()},abortConnect=false,connectTimeout=200"));
+            await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{LocalProcesses.FreePort()},abortConnect=false,connectTimeout=200"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddEventlyCaching();
         return builder.Build();

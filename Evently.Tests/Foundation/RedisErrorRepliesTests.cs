@@ -1,3 +1,4 @@
+using Evently.AppHost.Infrastructure;
 using Evently.Tests.Bookings;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -51,7 +52,7 @@ public sealed class RedisErrorRepliesTests(EventlyAppFixture fixture, ITestOutpu
             ("OOM", () => redis.CommandAsync("CONFIG", "SET", "maxmemory", "1", "maxmemory-policy", "noeviction"),
                 () => redis.CommandAsync("CONFIG", "SET", "maxmemory", "0")),
             // A replica of a primary that is gone, as after a failover that moved the primary elsewhere.
-            ("READONLY", () => redis.CommandAsync("REPLICAOF", "127.0.0.1", ServiceProcess.FreePort()),
+            ("READONLY", () => redis.CommandAsync("REPLICAOF", "127.0.0.1", LocalProcesses.FreePort()),
                 () => redis.CommandAsync("REPLICAOF", "NO", "ONE")),
             // A snapshot that cannot be written (its directory is gone, as a full or failed disk would make it).
             ("MISCONF", () => FailSnapshotsAsync(redis), () => redis.CliAsync("CONFIG", "SET", "save", ""))

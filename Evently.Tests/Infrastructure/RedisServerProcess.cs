@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Evently.AppHost.Infrastructure;
 using StackExchange.Redis;
 
 namespace Evently.Tests.Infrastructure;
@@ -9,7 +10,7 @@ namespace Evently.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {
-    private readonly int _port = ServiceProcess.FreePort();
+    private readonly int _port = LocalProcesses.FreePort();
     private readonly string[] _settings;
     private Process? _process;
 

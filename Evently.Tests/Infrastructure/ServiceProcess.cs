@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Evently.AppHost.Infrastructure;
 
 namespace Evently.Tests.Infrastructure;
 
@@ -65,7 +66,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>An API whose Redis is unreachable (a port nobody listens on).</summary>
     public static async Task<ServiceProcess> StartApiWithoutRedisAsync(EventlyAppFixture fixture) =>
         await StartAsync(new Projects.Evently_ApiService().ProjectPath, await SharedSettingsAsync(fixture,
-            ("ConnectionStrings__redis", $"127.0.0.1:{FreePort()},abortConnect=false,connectTimeout=500"),
+            ("ConnectionStrings__redis", $"127.0.0.1:{LocalProcesses.FreePort()},abortConnect=false,connectTimeout=500"),
             ("Evently__Jwt__SigningKey", new string('k', 64))));
 
     /// <summary>
@@ -135,6 +136,4 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
         return ValueTask.CompletedTask;
     }
-
-    internal static int FreePort() => Evently.AppHost.Infrastructure.LocalProcesses.FreePort();
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Evently.AppHost.Infrastructure;
 using Evently.Domain.Notifications;
 using Evently.Worker.Infrastructure;
 using Evently.Worker.Notifications;
@@ -24,7 +25,7 @@ public sealed class MailSenderTests(EventlyAppFixture fixture)
         await using var db = fixture.CreateDbContext();
         var before = DateTime.UtcNow;
 
-        var sent = await Sender($"smtp://127.0.0.1:{ServiceProcess.FreePort()}").SendAsync(new MailQueue(db, TimeProvider.System), mails, default);
+        var sent = await Sender($"smtp://127.0.0.1:{LocalProcesses.FreePort()}").SendAsync(new MailQueue(db, TimeProvider.System), mails, default);
 
         Assert.False(sent);
         var rows = await RowsAsync(mails);
