@@ -13,9 +13,10 @@ namespace Evently.Domain.Bookings;
 
 /// <summary>
 /// Group commit for direct bookings of tickets (no seats), across events: the bookings that arrive while a batch
-/// is being written wait for the next batch, and each batch is one transaction in one round trip: per event, in
-/// ascending event id, one conditional update of its row for all its tickets and one multi-row insert of its
-/// bookings; then the day rollups and the keys' records of all of them. An idle booking is a batch of one, so
+/// is being written wait for the next batch, and each batch is one transaction in one round trip: the tickets taken
+/// under the events' row locks (for one event, its conditional update and the insert of its bookings; for several,
+/// the same in as many statements, not as many per event), then the day rollups and the keys' records of all of
+/// them. An idle booking is a batch of one, so
 /// nobody waits for a batch to fill; busy bookers, of one event or of many, share the commit and the round trip.
 /// </summary>
 /// <remarks>
@@ -150,38 +151,34 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
     }
 
     /// <summary>
-    /// The batch, as one transaction: per event in ascending id, the conditional write of
-    /// <see cref="Capacity.TakeForDirectBookingsSql"/> for the sum of its tickets, and the INSERT of its bookings, each
-    /// row written only if that UPDATE took them; then the day rollups count what was written
+    /// The batch, as one transaction: the tickets taken (<see cref="AppendTakeOfOneEvent"/>, or
+    /// <see cref="AppendTakeOfManyEvents"/> for a batch over several events); the day rollups count what was written
     /// (<see cref="BookingRollup.RecordBookedSql"/>); the keys' records; then the bookings written, with their event's name.
     /// </summary>
     internal static MySqlCommand Command(MySqlConnection connection, IReadOnlyList<Ticket> tickets, DateTime now)
     {
         var command = new MySqlCommand { Connection = connection };
-        var sql = new StringBuilder("START TRANSACTION;\n");
         var byEvent = tickets.Select((t, i) => (Ticket: t, Index: i)).GroupBy(t => t.Ticket.EventId).OrderBy(g => g.Key).ToList();
         for (var e = 0; e < byEvent.Count; e++)
         {
-            var group = byEvent[e];
-            // The one capacity rule, with this event's own parameters.
-            sql.Append(Capacity.TakeForDirectBookingsSql
-                    .Replace("@eventId", $"@e{e}").Replace("@tickets", $"@t{e}").Replace("@count", $"@c{e}"))
-                .Append(" AND NOT HasSeating;\n")
-                .Append("INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, AttemptId)\n");
-            var first = true;
-            foreach (var (ticket, i) in group)
-            {
-                sql.Append(first ? "  " : "  UNION ALL ")
-                    .Append($"SELECT @e{e}, @u{i}, @q{i}, 'Confirmed', @now, @a{i} FROM DUAL WHERE ROW_COUNT() > 0\n");
-                first = false;
-                command.Parameters.AddWithValue($"@u{i}", ticket.UserId);
-                command.Parameters.AddWithValue($"@q{i}", ticket.Quantity);
-                command.Parameters.AddWithValue($"@a{i}", ticket.AttemptId);
-            }
-            sql.Append(";\n");
-            command.Parameters.AddWithValue($"@e{e}", group.Key);
-            command.Parameters.AddWithValue($"@t{e}", group.Sum(t => t.Ticket.Quantity));
-            command.Parameters.AddWithValue($"@c{e}", group.Count());
+            command.Parameters.AddWithValue($"@e{e}", byEvent[e].Key);
+            command.Parameters.AddWithValue($"@t{e}", byEvent[e].Sum(t => t.Ticket.Quantity));
+            command.Parameters.AddWithValue($"@c{e}", byEvent[e].Count());
+        }
+        for (var i = 0; i < tickets.Count; i++)
+        {
+            command.Parameters.AddWithValue($"@u{i}", tickets[i].UserId);
+            command.Parameters.AddWithValue($"@q{i}", tickets[i].Quantity);
+            command.Parameters.AddWithValue($"@a{i}", tickets[i].AttemptId);
+        }
+        var sql = new StringBuilder("START TRANSACTION;\n");
+        if (byEvent.Count == 1)
+        {
+            AppendTakeOfOneEvent(sql, byEvent[0].Select(t => t.Index));
+        }
+        else
+        {
+            AppendTakeOfManyEvents(sql, byEvent.Select(g => g.Select(t => t.Index).ToList()).ToList());
         }
         var attempts = string.Join(", ", tickets.Select((_, i) => $"@a{i}"));
         sql.Append(BookingRollup.RecordBookedSql.Replace("@attempts", attempts)).Append('\n');
@@ -207,6 +204,46 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
         return command;
     }
 
+    /// <summary>
+    /// One event's tickets: the conditional write of <see cref="Capacity.TakeForDirectBookingsSql"/> for all of them
+    /// (event <c>@e0</c>, <c>@t0</c> tickets, <c>@c0</c> bookings), then the INSERT of its bookings, written only if it took them.
+    /// </summary>
+    private static void AppendTakeOfOneEvent(StringBuilder sql, IEnumerable<int> bookings)
+    {
+        sql.Append(Capacity.TakeForDirectBookingsSql.Replace("@eventId", "@e0").Replace("@tickets", "@t0").Replace("@count", "@c0"))
+            .Append(" AND NOT HasSeating;\n")
+            .Append("INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, AttemptId)\n")
+            .AppendJoin("  UNION ALL ", bookings.Select(i => $"SELECT @e0, @u{i}, @q{i}, 'Confirmed', @now, @a{i} FROM DUAL WHERE ROW_COUNT() > 0\n"))
+            .Append(";\n");
+    }
+
+    /// <summary>
+    /// Several events' tickets, in as many statements as one event's (one per event was most of a batch's cost to the
+    /// database): the events' rows locked in ascending id, as every writer locks them; one INSERT of the bookings of
+    /// every event that can take all of them (<see cref="Capacity.CanTakeSql"/> for their sum, checked under the lock);
+    /// then the counters of the events whose bookings were written. Event <c>e</c> is <c>@e{e}</c>, with <c>@t{e}</c>
+    /// tickets for <c>@c{e}</c> bookings.
+    /// </summary>
+    private static void AppendTakeOfManyEvents(StringBuilder sql, IReadOnlyList<List<int>> bookingsByEvent)
+    {
+        var events = Enumerable.Range(0, bookingsByEvent.Count).ToList();
+        sql.Append($"SELECT Id FROM events WHERE Id IN ({string.Join(", ", events.Select(e => $"@e{e}"))}) ORDER BY Id FOR UPDATE;\n")
+            .Append("INSERT INTO bookings (EventId, UserId, Quantity, Status, CreatedAt, AttemptId)\n")
+            .Append("  SELECT b.EventId, b.UserId, b.Quantity, 'Confirmed', @now, b.AttemptId FROM (\n    ")
+            // Each booking carries its event's tickets in all: an event takes all of its bookings or none.
+            .AppendJoin("    UNION ALL ", events.SelectMany(e => bookingsByEvent[e].Select(i =>
+                $"SELECT @e{e} AS EventId, @u{i} AS UserId, @q{i} AS Quantity, @a{i} AS AttemptId, @t{e} AS Tickets\n")))
+            .Append("  ) AS b JOIN events ON events.Id = b.EventId\n")
+            .Append($"  WHERE {Capacity.OpenSql} AND {Capacity.CanTakeSql.Replace("@tickets", "b.Tickets")} AND {Capacity.DirectSql} AND NOT HasSeating;\n")
+            // An event took its tickets if its first booking was written.
+            .Append("UPDATE events JOIN (\n    ")
+            .AppendJoin("    UNION ALL ", events.Select(e =>
+                $"SELECT @e{e} AS Id, @t{e} AS Tickets, @c{e} AS Made, @a{bookingsByEvent[e][0]} AS AttemptId\n"))
+            .Append("  ) AS taken ON taken.Id = events.Id\n")
+            .Append("  SET Booked = Booked + taken.Tickets, BookingsMade = BookingsMade + taken.Made, Version = Version + 1\n")
+            .Append("  WHERE EXISTS (SELECT 1 FROM bookings WHERE bookings.AttemptId = taken.AttemptId);\n");
+    }
+
     /// <summary>Runs <see cref="Command"/>, not cancellable once sent, and reads the bookings it wrote.</summary>
     internal static async Task<List<Booking>> ReadWrittenAsync(MySqlCommand command, IReadOnlyList<Ticket> tickets, DateTime now)
     {
@@ -215,7 +252,8 @@ public sealed class TicketBatches(IServiceScopeFactory scopes, BookingMetrics me
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
         do
         {
-            while (await reader.ReadAsync(CancellationToken.None))
+            // The rows locked come first; then the bookings written, with their event's name.
+            while (reader.FieldCount == 3 && await reader.ReadAsync(CancellationToken.None))
             {
                 var ticket = byAttempt[reader.GetGuid(1)];
                 written.Add(new Booking

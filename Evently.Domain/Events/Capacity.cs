@@ -2,8 +2,9 @@ namespace Evently.Domain.Events;
 
 /// <summary>
 /// The one capacity rule: <c>q</c> more tickets may be taken (booked, or held for a waitlist offer) while
-/// <c>Booked + Held + q &lt;= Capacity</c>. Writers check it in the conditional UPDATE that takes the tickets
-/// (<see cref="CanTakeSql"/>), which InnoDB evaluates under the event row's lock; code that already holds that
+/// <c>Booked + Held + q &lt;= Capacity</c>. Writers check it in the conditional write that takes the tickets
+/// (<see cref="CanTakeSql"/>: an UPDATE of the event row, or a batch's INSERT of its bookings), which InnoDB evaluates
+/// under the event row's lock; code that already holds that
 /// lock and has read the row counts what is free with <see cref="Free"/>. The CHECK constraint on events refuses
 /// whatever breaks it anyway.
 /// </summary>
@@ -12,6 +13,9 @@ public static class Capacity
     /// <summary>The rule as SQL, for a statement on the events table with the tickets wanted as <c>@tickets</c>.</summary>
     public const string CanTakeSql = "Booked + Held + @tickets <= Capacity";
 
+    /// <summary>Whether an event takes bookings at <c>@now</c>: scheduled and not started.</summary>
+    public const string OpenSql = "Status = 'Scheduled' AND StartsAt > @now";
+
     /// <summary>
     /// Takes <c>@tickets</c> for <c>@count</c> new bookings of event <c>@eventId</c>, if it is open at <c>@now</c> and
     /// they fit: one row changed, or none (sold out, cancelled or started: the caller reads which). Also counts the
@@ -19,14 +23,17 @@ public static class Capacity
     /// </summary>
     public const string TakeForBookingsSql = $"""
         UPDATE events SET Booked = Booked + @tickets, BookingsMade = BookingsMade + @count, Version = Version + 1
-          WHERE Id = @eventId AND Status = 'Scheduled' AND StartsAt > @now AND {CanTakeSql}
+          WHERE Id = @eventId AND {OpenSql} AND {CanTakeSql}
         """;
 
     /// <summary>
     /// <see cref="TakeForBookingsSql"/> for a booking made directly: never of a high-demand event, whose bookings only its
     /// queue makes, whatever the caller's cached facts said (an admin's change on another replica may not have reached it).
     /// </summary>
-    public const string TakeForDirectBookingsSql = TakeForBookingsSql + " AND NOT HighDemand";
+    public const string TakeForDirectBookingsSql = TakeForBookingsSql + " AND " + DirectSql;
+
+    /// <summary>Whether an event takes bookings made directly: not high-demand.</summary>
+    public const string DirectSql = "NOT HighDemand";
 
     /// <summary>Tickets taken: booked, or held for offers. A capacity may not fall below it.</summary>
     public static int Taken(int booked, int held) => booked + held;
