@@ -35,7 +35,7 @@ public static class RequestDeadline
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Type = Problems.TypeBase + "unavailable",
                 Title = "Service unavailable",
-                Detail = "The database did not answer in time; try again shortly. A change may or may not have been made: " +
+                Detail = "The request did not finish in time: the database or the service is busy; try again shortly. A change may or may not have been made: " +
                     "repeat a booking with the same Idempotency-Key to find out without booking twice.",
                 Extensions = { ["code"] = "unavailable" }
             }
