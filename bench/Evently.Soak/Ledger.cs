@@ -39,7 +39,8 @@ internal sealed class Ledger
     private readonly ConcurrentDictionary<(string Kind, string Answer), int> _answers = new();
     private readonly ConcurrentDictionary<(string Kind, int Status), int> _retries = new();
 
-    public ConcurrentQueue<(DateTime At, string Kind, int Status)> Unavailable { get; } = new();
+    /// <summary>Each 502/503/504: when it was answered, and when its attempt was sent.</summary>
+    public ConcurrentQueue<(DateTime At, DateTime SentAt, string Kind, int Status)> Unavailable { get; } = new();
 
     /// <summary>When each logical request got its final answer.</summary>
     public ConcurrentQueue<DateTime> AnsweredAt { get; } = new();
@@ -61,11 +62,11 @@ internal sealed class Ledger
     /// <summary>Repeats, by kind and the status (0: no response) that made the client repeat.</summary>
     public IReadOnlyDictionary<(string Kind, int Status), int> Retries => _retries;
 
-    public void RecordAttempt(string kind, HttpMethod method, string path, int status, string body)
+    public void RecordAttempt(string kind, HttpMethod method, string path, DateTime sentAt, int status, string body)
     {
         if (status is 502 or 503 or 504)
         {
-            Unavailable.Enqueue((DateTime.UtcNow, kind, status));
+            Unavailable.Enqueue((DateTime.UtcNow, sentAt, kind, status));
         }
         else if (status >= 500)
         {

@@ -290,11 +290,12 @@ internal sealed class Invariants(Ledger ledger, DatabaseSnapshot db, IReadOnlyDi
     private Verdict UnavailableOnlyDuringFaults()
     {
         var windows = faults.Select(f => f.Window(FaultGrace)).ToList();
-        var warmUp = ledger.Unavailable.Count(u => u.At < warmUpEnds && !windows.Any(w => u.At >= w.From && u.At <= w.To));
-        var outside = ledger.Unavailable.Where(u => u.At >= warmUpEnds && !windows.Any(w => u.At >= w.From && u.At <= w.To)).ToList();
+        // A fault's 503 is answered during it; a cold app's may come a deadline after its request, sent in the warm-up.
+        var warmUp = ledger.Unavailable.Count(u => u.SentAt < warmUpEnds && !windows.Any(w => u.At >= w.From && u.At <= w.To));
+        var outside = ledger.Unavailable.Where(u => u.SentAt >= warmUpEnds && !windows.Any(w => u.At >= w.From && u.At <= w.To)).ToList();
         return Judge("503s only while a fault was active", outside.Select(u => $"{u.At:HH:mm:ss.fff} {u.Kind} -> {u.Status}").ToList(),
             $"{ledger.Unavailable.Count} answers 502/503/504, {ledger.Unavailable.Count - outside.Count - warmUp} during faults, "
-            + $"{warmUp} in the first 10 s (warm-up), {outside.Count} outside");
+            + $"{warmUp} sent in the first 10 s (warm-up), {outside.Count} outside");
     }
 
     private bool IsConfirmed(long bookingId) => _bookings.TryGetValue(bookingId, out var b) && Is(b.Status, "Confirmed");

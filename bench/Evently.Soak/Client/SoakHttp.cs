@@ -24,8 +24,9 @@ internal sealed class SoakHttp(Ledger ledger)
         var backoff = FirstBackoff;
         for (var attempt = 1; ; attempt++)
         {
+            var sentAt = DateTime.UtcNow;
             var (status, json, retryAfter, text) = await TryOnceAsync(http, method, path, token, body, idempotencyKey);
-            ledger.RecordAttempt(kind, method, path, status, text);
+            ledger.RecordAttempt(kind, method, path, sentAt, status, text);
             if (!IsTransient(status))
             {
                 var answer = new Answer(status, json, GaveUp: false, attempt);
