@@ -95,7 +95,7 @@ if (settings.Mixed)
 var waitingRoomHolds = true;
 if (settings.WaitingRoom)
 {
-    var waitingRoom = await WaitingRoomScenario.RunAsync(api, app, settings.Buyers, settings.QueueTickets);
+    var waitingRoom = await WaitingRoomScenario.RunAsync(api, app, settings.Buyers, settings.QueueTickets, warmUp: !args.Contains("--cold"));
     WaitingRoomScenario.Print(waitingRoom);
     waitingRoomHolds = waitingRoom.Holds;
 }
