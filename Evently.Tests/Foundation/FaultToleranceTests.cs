@@ -77,6 +77,11 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
         Assert.True(generations.Count >= 2, $"facts stored under {string.Join(", ", generations)}");
     }
 
+    // The health check and a cached read each give the database a second by design (the check's budget, the cache's soft
+    // timeout), and a busy CI machine adds up to a second more (a read once answered after 2.0 s there). Under the 3 s
+    // request deadline, which a request that waited on the database would meet.
+    private static readonly TimeSpan WaitedForTheDatabase = TimeSpan.FromSeconds(2.5);
+
     [Fact]
     public async Task A_hung_or_dead_database_answers_503_with_retry_after_within_5_seconds_and_then_recovers()
     {
@@ -107,13 +112,13 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
 
             watch.Restart();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health")).StatusCode);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{fail.Method.Name}: /health answered after {watch.Elapsed.TotalSeconds:F1} s");
+            Assert.True(watch.Elapsed < WaitedForTheDatabase, $"{fail.Method.Name}: /health answered after {watch.Elapsed.TotalSeconds:F1} s");
             output.WriteLine($"Database {fail.Method.Name}: /health answered in {watch.Elapsed.TotalMilliseconds:F0} ms");
 
             // Browsing goes on from the last copy.
             watch.Restart();
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/events/{evt.Id}")).StatusCode);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{fail.Method.Name}: a read answered after {watch.Elapsed.TotalSeconds:F1} s");
+            Assert.True(watch.Elapsed < WaitedForTheDatabase, $"{fail.Method.Name}: a read answered after {watch.Elapsed.TotalSeconds:F1} s");
             output.WriteLine($"Database {fail.Method.Name}: a cached read answered in {watch.Elapsed.TotalMilliseconds:F0} ms");
 
             proxy.Restore();
