@@ -146,6 +146,8 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
             Field("tp") is { Length: > 0 } tp ? tp : null, Field("key") is { Length: > 0 } key ? key : null);
     }
 
+    private const int ValuesPerEntry = 7;
+
     // KEYS: stream, answered, drain rate. ARGV: highest seq answered, answer lifetime (s), the event's key prefix, the
     // answers channel, the consumer group, then seven values per entry: entry id, request id, user, quantity, status, booking id or reason,
     // key (empty: none). An entry whose request id is empty is dropped unanswered (malformed). A request still 'queued'
@@ -203,24 +205,30 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         {
             return await redis.GetDatabase().StreamLengthAsync(QueueKeys.Stream(eventId));
         }
-        var args = new List<RedisValue>
-        {
-            answered.Count == 0 ? 0 : answered.Max(a => a.Answer.Request.Sequence), (long)AnsweredLifetime.TotalSeconds, QueueKeys.Prefix(eventId),
-            (string)QueueKeys.AnswersChannel(eventId)!, ConsumerGroup
-        };
+        // Sized once: a batch's thousands of values would otherwise also fill every smaller array a list grows through,
+        // each on the large-object heap.
+        var args = new RedisValue[5 + ValuesPerEntry * (answered.Count + malformed.Count)];
+        ReadOnlySpan<RedisValue> head = [answered.Count == 0 ? 0 : answered.Max(a => a.Answer.Request.Sequence), (long)AnsweredLifetime.TotalSeconds,
+            QueueKeys.Prefix(eventId), (string)QueueKeys.AnswersChannel(eventId)!, ConsumerGroup];
+        head.CopyTo(args);
+        var at = head.Length;
         foreach (var (entryId, answer) in answered)
         {
             var request = answer.Request;
             var confirmed = answer.Status == BookingRequestStatus.Confirmed;
-            args.AddRange([entryId, request.RequestId, request.UserId, request.Quantity, confirmed ? "confirmed" : "rejected",
-                confirmed ? answer.BookingId!.Value : answer.Reason, request.IdempotencyKey ?? ""]);
+            ReadOnlySpan<RedisValue> entry = [entryId, request.RequestId, request.UserId, request.Quantity, confirmed ? "confirmed" : "rejected",
+                confirmed ? answer.BookingId!.Value : answer.Reason, request.IdempotencyKey ?? ""];
+            entry.CopyTo(args.AsSpan(at));
+            at += ValuesPerEntry;
         }
         foreach (var entryId in malformed)
         {
-            args.AddRange([entryId, "", "", "", "", "", ""]);
+            args[at] = entryId;
+            args.AsSpan(at + 1, ValuesPerEntry - 1).Fill("");
+            at += ValuesPerEntry;
         }
         return (long)await AcknowledgeScript.EvaluateAsync(redis.GetDatabase(),
-            [QueueKeys.Stream(eventId), QueueKeys.Answered(eventId), QueueKeys.DrainRate(eventId)], args.ToArray());
+            [QueueKeys.Stream(eventId), QueueKeys.Answered(eventId), QueueKeys.DrainRate(eventId)], args);
     }
 
     // KEYS: stream, pre-queue arrivals, late, then the keys that expire: stream, seq, answered, ids, opens, opened. Sets an
