@@ -207,9 +207,9 @@ public sealed class QueueReader(IConnectionMultiplexer redis)
         }
         // Sized once: a batch's thousands of values would otherwise also fill every smaller array a list grows through,
         // each on the large-object heap.
-        var args = new RedisValue[5 + ValuesPerEntry * (answered.Count + malformed.Count)];
         ReadOnlySpan<RedisValue> head = [answered.Count == 0 ? 0 : answered.Max(a => a.Answer.Request.Sequence), (long)AnsweredLifetime.TotalSeconds,
             QueueKeys.Prefix(eventId), (string)QueueKeys.AnswersChannel(eventId)!, ConsumerGroup];
+        var args = new RedisValue[head.Length + ValuesPerEntry * (answered.Count + malformed.Count)];
         head.CopyTo(args);
         var at = head.Length;
         foreach (var (entryId, answer) in answered)

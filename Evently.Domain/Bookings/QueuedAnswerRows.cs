@@ -80,8 +80,8 @@ internal static class QueuedAnswerRows
         new Inserts().Add(insertInto, rows).ExecuteAsync(db, ct);
 
     /// <summary>
-    /// Multi-row inserts sent as one batch (one round trip) in the caller's transaction, each value a parameter. At most
-    /// <see cref="RowsPerStatement"/> rows per statement, each value a positional parameter: a statement of a thousand
+    /// Multi-row inserts sent as one batch (one round trip) in the caller's transaction: at most
+    /// <see cref="RowsPerStatement"/> rows per statement, each value a positional parameter. A statement of a thousand
     /// rows with named parameters put its text, its parameters' names and their index on the large-object heap with every
     /// batch, which only a full collection frees (the worker held 16 MB of such free space after an on-sale).
     /// </summary>

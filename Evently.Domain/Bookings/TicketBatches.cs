@@ -16,8 +16,8 @@ namespace Evently.Domain.Bookings;
 /// is being written wait for the next batch, and each batch is one transaction in one round trip: the tickets taken
 /// under the events' row locks (for one event, its conditional update and the insert of its bookings; for several,
 /// the same in as many statements, not as many per event), then the day rollups and the keys' records of all of
-/// them. An idle booking is a batch of one, so
-/// nobody waits for a batch to fill; busy bookers, of one event or of many, share the commit and the round trip.
+/// them. An idle booking is a batch of one, so nobody waits for a batch to fill; busy bookers, of one event or of
+/// many, share the commit and the round trip.
 /// </summary>
 /// <remarks>
 /// Each event's bookings of a batch are written all or nothing: an event that cannot take all of them (too few
