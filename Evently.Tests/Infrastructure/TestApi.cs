@@ -48,15 +48,22 @@ public static class TestApi
     }
 
     /// <summary>
-    /// Setting up a test's users as a careful client would: a 503 (the request's deadline passed, as on a machine busy
-    /// starting other tests' apps while a test registers a dozen users, each a password hash of tens of milliseconds)
-    /// is sent again after its Retry-After, twice at most.
+    /// Setting up a test's users and events as a careful client would: a 503 (the request's deadline passed, as on a
+    /// machine busy starting other tests' apps while a test registers a dozen users, each a password hash of tens of
+    /// milliseconds, or a cold app creates its first event) is sent again after its Retry-After, twice at most, with
+    /// the same Idempotency-Key if one is given.
     /// </summary>
-    private static async Task<(HttpResponseMessage Response, bool Retried)> PostAsCarefulClientAsync(HttpClient http, string path, object body)
+    private static async Task<(HttpResponseMessage Response, bool Retried)> PostAsCarefulClientAsync(
+        HttpClient http, string path, object body, string? idempotencyKey = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var response = await http.PostAsJsonAsync(path, body);
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            if (idempotencyKey is not null)
+            {
+                request.Headers.Add("Idempotency-Key", idempotencyKey);
+            }
+            var response = await http.SendAsync(request);
             if (response.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 3)
             {
                 return (response, attempt > 1);
@@ -92,7 +99,7 @@ public static class TestApi
 
     public static async Task<EventDto> CreateEventAsync(this Caller admin, object body)
     {
-        var response = await admin.Http.PostAsJsonAsync("/api/events", body);
+        var (response, _) = await PostAsCarefulClientAsync(admin.Http, "/api/events", body, idempotencyKey: Guid.NewGuid().ToString("N"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<EventDto>())!;
     }
