@@ -199,7 +199,11 @@ public static class BookingsApi
             return Problems.From(result.Error!);
         }
 
-        await services.Nudge.WakeAsync();
+        // Only offers leave the worker work (their mail); a nudge for every cancel had it look for none.
+        if (result.Value.Offers > 0)
+        {
+            await services.Nudge.WakeAsync();
+        }
         return TypedResults.NoContent();
     }
 

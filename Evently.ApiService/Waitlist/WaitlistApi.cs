@@ -90,7 +90,11 @@ public static class WaitlistApi
         {
             return Problems.From(result.Error!);
         }
-        await nudge.WakeAsync();
+        // Only offers leave the worker work (their mail).
+        if (result.Value > 0)
+        {
+            await nudge.WakeAsync();
+        }
         return TypedResults.NoContent();
     }
 

@@ -6,13 +6,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Bookings;
 
+/// <summary>What a cancel did: whether it gave the tickets back (false: the booking was cancelled already), and how many
+/// offers it made to the waitlist, whose notifications the worker mails.</summary>
+public readonly record struct CancelOutcome(bool Cancelled, int Offers);
+
 /// <summary>
 /// Cancels a booking (its holder, or an admin): its tickets and seats return, and the waitlist is offered them,
 /// in one transaction. Cancelling a cancelled booking changes nothing; of racing cancels exactly one gives back.
 /// </summary>
 public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider, WaitlistOffers offers, BookingMetrics metrics)
 {
-    public async Task<Result<bool>> HandleAsync(long bookingId, long callerId, bool callerIsAdmin, CancellationToken cancellationToken)
+    public async Task<Result<CancelOutcome>> HandleAsync(long bookingId, long callerId, bool callerIsAdmin, CancellationToken cancellationToken)
     {
         var booking = await db.Bookings.AsNoTracking().Include(b => b.Event)
             .SingleOrDefaultAsync(b => b.Id == bookingId, cancellationToken);
@@ -22,7 +26,7 @@ public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider
         }
         if (booking.Status == BookingStatus.Cancelled)
         {
-            return false;
+            return new CancelOutcome(false, 0);
         }
         if (booking.Event!.StartsAt <= timeProvider.UtcNow())
         {
@@ -32,14 +36,14 @@ public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider
         // A retry after a lost commit finds the booking cancelled and changes nothing: no verification needed.
         var result = await db.Database.CreateExecutionStrategy()
             .ExecuteAsync(booking, (_, b, ct) => TryCancelAsync(b, ct), null, cancellationToken);
-        if (result is { Succeeded: true, Value: true })
+        if (result is { Succeeded: true, Value.Cancelled: true })
         {
             metrics.Cancelled();
         }
         return result;
     }
 
-    private async Task<Result<bool>> TryCancelAsync(Booking booking, CancellationToken ct)
+    private async Task<Result<CancelOutcome>> TryCancelAsync(Booking booking, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var now = timeProvider.UtcNow();
@@ -53,12 +57,12 @@ public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider
         {
             await transaction.RollbackAsync(ct);
             var stillConfirmed = await db.Bookings.AnyAsync(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed, ct);
-            return stillConfirmed ? BookingErrors.EventStarted : false;
+            return stillConfirmed ? BookingErrors.EventStarted : new CancelOutcome(false, 0);
         }
 
         // Still under the event row's lock: whoever waits gets the tickets before anyone else can book them.
-        await offers.OfferFreedTicketsAsync(booking.EventId, now, cancelled.SelectMany(c => c.SeatIds).ToList(), ct);
+        var offered = await offers.OfferFreedTicketsAsync(booking.EventId, now, cancelled.SelectMany(c => c.SeatIds).ToList(), ct);
         await transaction.CommitAsync(ct);
-        return true;
+        return new CancelOutcome(true, offered);
     }
 }

@@ -65,8 +65,8 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
         return place;
     }
 
-    /// <summary>Leaves the line; an open offer is given up, and its tickets pass to the next in line.</summary>
-    public async Task<Result<bool>> LeaveAsync(long entryId, long userId, CancellationToken cancellationToken)
+    /// <summary>Leaves the line; an open offer is given up, and its tickets pass to the next in line (the offers this made).</summary>
+    public async Task<Result<int>> LeaveAsync(long entryId, long userId, CancellationToken cancellationToken)
     {
         var entry = await db.WaitlistEntries.AsNoTracking().SingleOrDefaultAsync(w => w.Id == entryId && w.UserId == userId, cancellationToken);
         if (entry is null)
@@ -77,7 +77,7 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
             entry, (_, e, ct) => TryLeaveAsync(e, ct), null, cancellationToken);
     }
 
-    private async Task<Result<bool>> TryLeaveAsync(WaitlistEntry entry, CancellationToken ct)
+    private async Task<Result<int>> TryLeaveAsync(WaitlistEntry entry, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var now = timeProvider.UtcNow();
@@ -91,22 +91,19 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
             return WaitlistErrors.NotWaiting;
         }
 
-        var offered = current.Status == WaitlistStatus.Offered;
+        var hadOffer = current.Status == WaitlistStatus.Offered;
         var seats = current.HeldSeats();
-        if (offered)
+        if (hadOffer)
         {
             await OfferService.ReleaseHoldAsync(db, current, ct, adjustEvent: true);
         }
         current.Status = WaitlistStatus.Left;
         current.Active = null;
         await db.SaveChangesAsync(ct);
-        if (offered)
-        {
-            // An offer given up passes to the next in line in the same transaction, or back to sale.
-            await offers.OfferFreedTicketsAsync(current.EventId, now, seats, ct);
-        }
+        // An offer given up passes to the next in line in the same transaction, or back to sale.
+        var offered = hadOffer ? await offers.OfferFreedTicketsAsync(current.EventId, now, seats, ct) : 0;
         await transaction.CommitAsync(ct);
-        return true;
+        return offered;
     }
 
     /// <summary>The caller's entries, newest first, with their places in line.</summary>

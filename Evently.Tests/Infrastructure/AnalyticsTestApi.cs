@@ -107,7 +107,7 @@ public sealed class ClockedServices : IAsyncDisposable
     public async Task CancelAsync(long userId, long bookingId)
     {
         var cancelled = await Command<CancelBooking>().HandleAsync(bookingId, userId, false, CancellationToken.None);
-        Assert.True(cancelled is { Succeeded: true, Value: true }, cancelled.Error?.Message);
+        Assert.True(cancelled is { Succeeded: true, Value.Cancelled: true }, cancelled.Error?.Message);
     }
 
     /// <summary>Cancels the event, and runs what the cancel leaves to the worker (or waits for a worker that took it).</summary>
