@@ -89,6 +89,15 @@ public static class BookingRollup
     public static async Task RecordAsync(this DatabaseFacade database, long eventId, IEnumerable<RollupChange> changes,
         CancellationToken cancellationToken)
     {
+        if (RecordSql(eventId, changes) is { } sql)
+        {
+            await database.ExecuteSqlRawAsync(sql, cancellationToken);
+        }
+    }
+
+    /// <summary>The statement <see cref="RecordAsync"/> runs, for a caller that sends it with others; null when nothing changed.</summary>
+    public static string? RecordSql(long eventId, IEnumerable<RollupChange> changes)
+    {
         // Ascending days: the lock order that every writer keeps.
         var days = new SortedDictionary<DateOnly, DailyBookingRollup>();
         foreach (var change in changes)
@@ -108,7 +117,7 @@ public static class BookingRollup
         }
         if (days.Count == 0)
         {
-            return;
+            return null;
         }
 
         // Only integers and dates, formatted invariantly: nothing here comes from a client as text.
@@ -120,7 +129,7 @@ public static class BookingRollup
              ON DUPLICATE KEY UPDATE Bookings = Bookings + VALUES(Bookings), Cancellations = Cancellations + VALUES(Cancellations),
               BookingsCancelled = BookingsCancelled + VALUES(BookingsCancelled), TicketsSold = TicketsSold + VALUES(TicketsSold);
             """);
-        await database.ExecuteSqlRawAsync(sql.ToString(), cancellationToken);
+        return sql.ToString();
     }
 
     private static DailyBookingRollup Day(SortedDictionary<DateOnly, DailyBookingRollup> days, DateTime at)

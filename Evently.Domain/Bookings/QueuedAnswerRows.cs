@@ -1,10 +1,7 @@
-using System.Text;
 using Evently.Domain.Idempotency;
 using Evently.Domain.Infrastructure;
 using Evently.Domain.Notifications;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using MySqlConnector;
 
 namespace Evently.Domain.Bookings;
 
@@ -40,7 +37,7 @@ internal static class QueuedAnswerRows
     public static async Task WriteAsync(
         EventlyDbContext db, long eventId, string eventName, List<QueuedAnswer> answers, QueueDecision decision, DateTime now, CancellationToken ct)
     {
-        var inserts = new Inserts().Add(
+        var inserts = new SqlBatch().AddInsert(
             "INSERT INTO booking_requests (Id, EventId, UserId, Quantity, SeatIds, Status, BookingId, Reason, CreatedAt, ProcessedAt)",
             answers.Select(a => new object?[]
             {
@@ -51,7 +48,7 @@ internal static class QueuedAnswerRows
         var keyed = answers.Where(decision.RecordsKey).ToList();
         if (keyed.Count > 0)
         {
-            inserts.Add(IdempotencyLedger.InsertColumns, keyed.Select(a => new object?[]
+            inserts.AddInsert(IdempotencyLedger.InsertColumns, keyed.Select(a => new object?[]
             {
                 a.Request.UserId, a.Request.IdempotencyKey, BookingRules.Fingerprint(a.Request.Command),
                 nameof(IdempotentOutcome.BookingRequest), a.Request.RequestId, now
@@ -61,7 +58,7 @@ internal static class QueuedAnswerRows
         var decided = answers.Where(a => !decision.IsRepeat(a)).ToList();
         if (decided.Count > 0)
         {
-            inserts.Add("INSERT INTO notifications (UserId, Kind, EventId, Message, CreatedAt, EmailAttempts, TraceParent)",
+            inserts.AddInsert("INSERT INTO notifications (UserId, Kind, EventId, Message, CreatedAt, EmailAttempts, TraceParent)",
                 decided.Select(a => new object?[]
                 {
                     a.Request.UserId,
@@ -77,48 +74,5 @@ internal static class QueuedAnswerRows
     }
 
     private static Task InsertAsync(EventlyDbContext db, string insertInto, IEnumerable<object?[]> rows, CancellationToken ct) =>
-        new Inserts().Add(insertInto, rows).ExecuteAsync(db, ct);
-
-    /// <summary>
-    /// Multi-row inserts sent as one batch (one round trip) in the caller's transaction: at most
-    /// <see cref="RowsPerStatement"/> rows per statement, each value a positional parameter. A statement of a thousand
-    /// rows with named parameters put its text, its parameters' names and their index on the large-object heap with every
-    /// batch, which only a full collection frees (the worker held 16 MB of such free space after an on-sale).
-    /// </summary>
-    private sealed class Inserts
-    {
-        private const int RowsPerStatement = 500;
-        private readonly MySqlBatch _batch = new();
-
-        /// <param name="rows">At least one.</param>
-        public Inserts Add(string insertInto, IEnumerable<object?[]> rows)
-        {
-            foreach (var chunk in rows.Chunk(RowsPerStatement))
-            {
-                var statement = new MySqlBatchCommand();
-                var sql = new StringBuilder(insertInto).Append(" VALUES ");
-                for (var r = 0; r < chunk.Length; r++)
-                {
-                    sql.Append(r == 0 ? "(" : ",(");
-                    for (var c = 0; c < chunk[r].Length; c++)
-                    {
-                        sql.Append(c == 0 ? "?" : ",?");
-                        statement.Parameters.Add(new MySqlParameter { Value = chunk[r][c] ?? DBNull.Value });
-                    }
-                    sql.Append(')');
-                }
-                statement.CommandText = sql.ToString();
-                _batch.BatchCommands.Add(statement);
-            }
-            return this;
-        }
-
-        public async Task ExecuteAsync(EventlyDbContext db, CancellationToken ct)
-        {
-            await using var batch = _batch;
-            batch.Connection = (MySqlConnection)db.Database.GetDbConnection();
-            batch.Transaction = (MySqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
-            await batch.ExecuteNonQueryAsync(ct);
-        }
-    }
+        new SqlBatch().AddInsert(insertInto, rows).ExecuteAsync(db, ct);
 }

@@ -15,7 +15,10 @@ internal static class SeatWrites
 
     /// <summary>Gives seats back to sale.</summary>
     public static Task ReleaseAsync(EventlyDbContext db, IReadOnlyCollection<long> seatIds, CancellationToken ct) =>
-        seatIds.Count == 0
-            ? Task.CompletedTask
-            : db.Seats.Where(s => seatIds.Contains(s.Id)).ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SeatStatus.Available), ct);
+        seatIds.Count == 0 ? Task.CompletedTask : Release(new SqlBatch(), seatIds).ExecuteAsync(db, ct);
+
+    /// <summary>Gives seats back to sale with the caller's other writes (at least one seat).</summary>
+    public static SqlBatch Release(SqlBatch writes, IReadOnlyCollection<long> seatIds) =>
+        writes.Add($"UPDATE seats SET Status = '{nameof(SeatStatus.Available)}' WHERE Id IN ({SqlBatch.Placeholders(seatIds.Count)})",
+            seatIds.Cast<object?>());
 }
