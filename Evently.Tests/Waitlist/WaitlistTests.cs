@@ -1,4 +1,7 @@
+using Aspire.Hosting.Testing;
+using Evently.Domain.Infrastructure;
 using Evently.Domain.Waitlist;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 using Microsoft.EntityFrameworkCore;
 
@@ -67,6 +70,38 @@ public sealed class WaitlistTests(EventlyAppFixture fixture, ITestOutputHelper o
         Assert.NotNull(Assert.Single(await waiter.NotificationsAsync(), n => n.Id == offer.Id).ReadAt);
         Assert.Equal(HttpStatusCode.NotFound, (await other.Http.PostAsync($"/api/notifications/{offer.Id}/read", null)).StatusCode);
         output.WriteLine($"cancel -> offer visible through the API: {latency.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task A_cancel_wakes_the_worker_only_when_it_made_an_offer_to_mail()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("redis"))!);
+        var nudges = 0;
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(WorkChannel.Name), (_, message) =>
+        {
+            if (message == "work")
+            {
+                Interlocked.Increment(ref nudges);
+            }
+        });
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(capacity: 2);
+        using var holder = await fixture.NewUserAsync();
+        using var waiter = await fixture.NewUserAsync();
+
+        // Nobody waits: the cancel leaves the worker nothing to do.
+        var unwatched = await holder.BookAsync(evt.Id, 1).BookedAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await holder.Http.DeleteAsync($"/api/bookings/{unwatched.Id}")).StatusCode);
+
+        // Someone waits: the cancel's offer is a mail to send, and the worker is woken for it.
+        var booking = await holder.BookAsync(evt.Id, 2).BookedAsync();
+        await waiter.JoinWaitlistAsync(evt.Id, 1).JoinedAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}")).StatusCode);
+        await WaitlistTestApi.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref nudges) > 0), OfferLatencyBound, "the nudge");
+
+        // One nudge, the second cancel's: the first, had it been sent, would have come before it on the same channel.
+        await Task.Delay(200);
+        Assert.Equal(1, Volatile.Read(ref nudges));
     }
 
     [Fact]
