@@ -199,8 +199,9 @@ public static class BookingsApi
             return Problems.From(result.Error!);
         }
 
-        // Only offers leave the worker work (their mail); a nudge for every cancel had it look for none.
-        if (result.Value.Offers > 0)
+        // Only offers leave the worker work (their mail, their expiry); a nudge for every cancel had it look for none. A
+        // booking found cancelled already may be this cancel's own retry after a lost commit, whose offers it cannot see.
+        if (result.Value is { Offers: > 0 } or { Cancelled: false })
         {
             await services.Nudge.WakeAsync();
         }
@@ -217,7 +218,12 @@ public static class BookingsApi
             return result.Error!.Errors is { } errors ? Problems.Validation(errors.ToDictionary()) : Problems.From(result.Error);
         }
 
-        return TypedResults.Ok(BookingResponse.From(result.Value!));
+        // Seats given back may have gone to the line: their offers are the worker's to mail and expire.
+        if (result.Value.Offers > 0)
+        {
+            await services.Nudge.WakeAsync();
+        }
+        return TypedResults.Ok(BookingResponse.From(result.Value.Booking));
     }
 }
 

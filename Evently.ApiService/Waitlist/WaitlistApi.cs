@@ -90,7 +90,7 @@ public static class WaitlistApi
         {
             return Problems.From(result.Error!);
         }
-        // Only offers leave the worker work (their mail).
+        // Only offers leave the worker work (their mail, their expiry).
         if (result.Value > 0)
         {
             await nudge.WakeAsync();

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Evently.Domain.Bookings;
 
 /// <summary>What a cancel did: whether it gave the tickets back (false: the booking was cancelled already), and how many
-/// offers it made to the waitlist, whose notifications the worker mails.</summary>
+/// offers it made to the waitlist, which the worker mails and expires.</summary>
 public readonly record struct CancelOutcome(bool Cancelled, int Offers);
 
 /// <summary>

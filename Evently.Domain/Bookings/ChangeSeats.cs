@@ -7,13 +7,16 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Evently.Domain.Bookings;
 
+/// <summary>A seat change's booking as it now is, and the offers the seats it gave back made to the waitlist.</summary>
+public readonly record struct SeatChange(Booking Booking, int Offers);
+
 /// <summary>
 /// Picks or changes the seats of a confirmed booking on a seated event: the new seats are taken with the same
 /// conditional write as a booking's, the old ones released, all or nothing.
 /// </summary>
 public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, BookingReads reads, WaitlistOffers offers, BookingMetrics metrics)
 {
-    public async Task<Result<Booking>> HandleAsync(long bookingId, long callerId, IReadOnlyList<long>? seatIds, CancellationToken cancellationToken)
+    public async Task<Result<SeatChange>> HandleAsync(long bookingId, long callerId, IReadOnlyList<long>? seatIds, CancellationToken cancellationToken)
     {
         var booking = await db.Bookings.AsNoTracking().Include(b => b.Event)
             .SingleOrDefaultAsync(b => b.Id == bookingId && b.UserId == callerId, cancellationToken);
@@ -45,10 +48,10 @@ public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, 
             metrics.Refused(result.Error!.Code);
             return result.Error!;
         }
-        return await reads.SingleAsync(bookingId, cancellationToken);
+        return new SeatChange(await reads.SingleAsync(bookingId, cancellationToken), result.Value);
     }
 
-    private async Task<Result<bool>> TrySwapSeatsAsync(Booking booking, IReadOnlyList<long> wanted, CancellationToken ct)
+    private async Task<Result<int>> TrySwapSeatsAsync(Booking booking, IReadOnlyList<long> wanted, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
@@ -92,8 +95,8 @@ public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, 
         }
         // The seats given back go to the line first, like any that come back (a swap frees no ticket, so only an
         // entry that fitted before can fit now; the step is the same as after a cancel).
-        await offers.OfferFreedTicketsAsync(booking.EventId, now, toRelease, ct);
+        var offered = await offers.OfferFreedTicketsAsync(booking.EventId, now, toRelease, ct);
         await transaction.CommitAsync(ct);
-        return true;
+        return offered;
     }
 }
