@@ -6,8 +6,8 @@ using MySqlConnector;
 namespace Evently.Domain.Infrastructure;
 
 /// <summary>
-/// Statements sent as one batch (one round trip) on the context's connection, in its transaction; each value a
-/// positional parameter (<c>?</c>). For writes whose every value is known before the first is sent: a chain of EF Core
+/// Statements sent as one batch (one round trip) in the context's open transaction, whose connection it uses; each value
+/// a positional parameter (<c>?</c>). For writes whose every value is known before the first is sent: a chain of EF Core
 /// <c>ExecuteUpdate</c>s would be a round trip each, under the caller's locks.
 /// </summary>
 internal sealed class SqlBatch
@@ -34,15 +34,16 @@ internal sealed class SqlBatch
     /// parameters put its text, its parameters' names and their index on the large-object heap, which only a full
     /// collection frees (the worker held 16 MB of such free space after an on-sale).
     /// </summary>
-    /// <param name="rows">At least one.</param>
+    /// <param name="rows">At least one, all with a value for each column.</param>
     public SqlBatch AddInsert(string insertInto, IEnumerable<object?[]> rows)
     {
         foreach (var chunk in rows.Chunk(RowsPerInsert))
         {
-            var sql = new StringBuilder(insertInto).Append(" VALUES ");
-            for (var r = 0; r < chunk.Length; r++)
+            var row = $"({Placeholders(chunk[0].Length)})";
+            var sql = new StringBuilder(insertInto).Append(" VALUES ").Append(row);
+            for (var r = 1; r < chunk.Length; r++)
             {
-                sql.Append(r == 0 ? "(" : ",(").Append(Placeholders(chunk[r].Length)).Append(')');
+                sql.Append(',').Append(row);
             }
             Add(sql.ToString(), chunk.SelectMany(row => row));
         }
