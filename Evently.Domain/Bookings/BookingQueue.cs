@@ -192,6 +192,21 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         }
     }
 
+    /// <summary>
+    /// The request a user's Idempotency-Key is in flight for (queued, not yet answered), and whether it asked for the same
+    /// booking: what the intake script would answer the key with, read without queuing anything. Null when none is.
+    /// </summary>
+    public async Task<(long RequestId, bool SameRequest)?> FindKeyInFlightAsync(BookingCommand command, string fingerprint)
+    {
+        if (command.IdempotencyKey is not { } key)
+        {
+            return null;
+        }
+        // As the intake script writes it: the request id, '|', the request's fingerprint.
+        var value = (string?)await redis.GetDatabase().StringGetAsync(QueueKeys.IdempotencyKey(command.EventId, command.UserId, key));
+        return value?.Split('|', 2) is [var id, var stored] ? (long.Parse(id, CultureInfo.InvariantCulture), stored == fingerprint) : null;
+    }
+
     /// <summary>The request's state as Redis knows it, or null when Redis does not (the database may).</summary>
     public async Task<QueuedRequestState?> GetAsync(long requestId)
     {

@@ -33,6 +33,70 @@ public sealed class LedgerTests(EventlyAppFixture fixture)
         await AssertOneBookingAsync(user, evt.Id, expectedBooked: 2);
     }
 
+    // A client whose answer was lost repeats its request with the key: whatever became of the event since, the first
+    // answer comes back, on either path.
+    [Fact]
+    public async Task A_key_gets_its_first_answer_again_after_the_event_turned_high_demand_and_was_cancelled()
+    {
+        using var admin = await fixture.AdminAsync();
+        var body = TestApi.NewEventBody(capacity: 10);
+        var evt = await admin.CreateEventAsync(body);
+        using var user = await fixture.NewUserAsync();
+        var key = Guid.NewGuid().ToString();
+        var first = await user.BookAsync(evt.Id, 2, key).BookedAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "highDemand", true))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+        var repeat = await user.BookAsync(evt.Id, 2, key);
+
+        Assert.Equal(HttpStatusCode.Created, repeat.StatusCode);
+        Assert.Equal(first.Id, (await repeat.Content.ReadFromJsonAsync<BookingDto>())!.Id);
+    }
+
+    [Fact]
+    public async Task A_key_the_queue_answered_gets_the_same_request_after_the_event_was_cancelled()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        using var user = await fixture.NewUserAsync();
+        var key = Guid.NewGuid().ToString();
+        var queued = await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1, key));
+        var answer = await QueueTestApi.AnsweredAsync(user, queued.RequestId);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+        var repeat = await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1, key));
+
+        Assert.Equal((queued.RequestId, answer.Status, answer.BookingId), (repeat.RequestId, repeat.Status, repeat.BookingId));
+    }
+
+    [Fact]
+    public async Task A_key_still_in_the_queue_gets_the_same_request_after_the_event_was_cancelled()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        using var user = await fixture.NewUserAsync();
+        var key = Guid.NewGuid().ToString();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        var queue = new BookingQueue(redis, TimeProvider.System);
+        await queue.PauseAsync();
+        QueuedRequestDto queued, repeat;
+        try
+        {
+            queued = await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1, key));
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+            repeat = await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1, key));
+            Assert.Equal("idempotency-key-reused", (await (await user.BookAsync(evt.Id, 2, key)).ReadProblemAsync(HttpStatusCode.UnprocessableEntity)).Code());
+        }
+        finally
+        {
+            await queue.ResumeAsync();
+        }
+
+        Assert.Equal((queued.RequestId, "queued"), (repeat.RequestId, repeat.Status));
+        var answer = await QueueTestApi.AnsweredAsync(user, queued.RequestId);
+        Assert.Equal(("rejected", "event-cancelled"), (answer.Status, answer.Reason));
+    }
+
     [Fact]
     public async Task A_replica_that_has_not_heard_of_the_change_to_high_demand_queues_the_booking_instead_of_booking_directly()
     {
