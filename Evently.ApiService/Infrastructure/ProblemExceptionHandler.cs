@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Evently.Domain.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -8,7 +9,8 @@ namespace Evently.ApiService.Infrastructure;
 
 // Turns exceptions into problem details: the client's own mistakes (malformed JSON, a value that does
 // not bind) keep their 4xx status and say what was wrong; write contention that outlived its retries
-// is a 409 and a database that stayed unreachable a 503, both worth retrying; anything else is a bare 500.
+// is a 409, and a database that stayed unreachable or a Redis that cannot serve a 503, all worth retrying;
+// anything else is a bare 500.
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
 {
@@ -40,6 +42,15 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
             await RequestDeadline.WriteUnavailableAsync(context);
             return true;
         }
+        if (RedisConnection.IsOutage(exception))
+        {
+            // What needs Redis and has no way around it (the on-sale's live figures) waits for it, as a request for a
+            // database that is down does.
+            logger.LogWarning(exception, "Redis could not serve this request");
+            context.Response.Headers.RetryAfter = "5";
+            return await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", "Service unavailable",
+                "A service this request needs is unavailable right now; try again shortly.");
+        }
         if (exception is RetryLimitExceededException)
         {
             logger.LogError(exception, "The database stayed unavailable through every retry");
@@ -61,10 +72,9 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
         _ => false
     };
 
-    // ER_CONSTRAINT_FAILED (MariaDB) and ER_CHECK_CONSTRAINT_VIOLATED (MySQL 8).
     private static bool IsConstraintViolation(Exception exception) => exception switch
     {
-        MySqlException { Number: 4025 or 3819 } => true,
+        MySqlException mySql when mySql.IsCheckViolation() => true,
         { InnerException: { } inner } => IsConstraintViolation(inner),
         _ => false
     };

@@ -66,6 +66,10 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
         var update = await replicaAdmin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "highDemand", true));
         Assert.Equal(HttpStatusCode.OK, update.StatusCode);
         Assert.True((await http.GetFromJsonAsync<EventDto>($"/api/events/{evt.Id}"))!.HighDemand);
+        // The on-sale's live figures are kept in Redis alone: unavailable, said so, with when to ask again.
+        var figures = await replicaAdmin.Http.GetAsync($"/api/events/{evt.Id}/queue");
+        Assert.Equal("unavailable", (await figures.ReadProblemAsync(HttpStatusCode.ServiceUnavailable)).Code());
+        Assert.NotNull(figures.Headers.RetryAfter);
 
         proxy.Restore();
         await WaitlistTestApi.EventuallyAsync(async () => (await http.GetAsync("/health")).IsSuccessStatusCode,
