@@ -82,11 +82,16 @@ public sealed class QueuedBookings(
         }
     }
 
-    // Failures that lie in what the requests hold (a foreign key, a value too long, a duplicate that does not go
-    // away), as opposed to a database that is unavailable: those are retried with backoff by the worker's loop.
+    // Failures that lie in what the requests hold (a duplicate that does not go away, a foreign key, a value too long or
+    // out of range, a CHECK constraint), named one by one: anything else (a statement past its time limit, a server
+    // that is read-only, full or shutting down, a connection killed) is the database's, and the worker's loop tries the
+    // batch again with backoff rather than drop a request it could answer later.
     private static bool IsAboutTheData(Exception exception) => exception switch
     {
-        MySqlException { IsTransient: false } ex => ex.ErrorCode is not (MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.QueryInterrupted),
+        MySqlException ex => ex.ErrorCode is MySqlErrorCode.DuplicateKeyEntry or MySqlErrorCode.NoReferencedRow2 or MySqlErrorCode.RowIsReferenced2
+            or MySqlErrorCode.ColumnCannotBeNull or MySqlErrorCode.DataTooLong or MySqlErrorCode.WarningDataOutOfRange
+            or MySqlErrorCode.WarningDataTruncated or MySqlErrorCode.TruncatedWrongValue or MySqlErrorCode.TruncatedWrongValueForField
+            || ex.IsCheckViolation(),
         DbUpdateException { InnerException: { } inner } => IsAboutTheData(inner),
         _ => false
     };

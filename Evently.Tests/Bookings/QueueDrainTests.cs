@@ -50,6 +50,47 @@ public sealed class QueueDrainTests(EventlyAppFixture fixture)
             AnswerBound, "the poisoned stream to empty");
     }
 
+    // A batch that outlives the 10 s statement limit (its event row held by a long write) failed for the database's
+    // sake, not its requests': they wait for the next try, never dropped with a rejection the database never saw.
+    [Fact]
+    public async Task A_batch_the_database_cannot_take_in_time_is_answered_once_it_can_never_dropped()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(TestApi.NewEventBody(capacity: 10, highDemand: true));
+        using var user = await fixture.NewUserAsync();
+        await using var redis = await QueueTestApi.ConnectRedisAsync(fixture);
+        await using var holder = fixture.CreateDbContext();
+        QueuedRequestDto queued;
+        await using (var hold = await holder.Database.BeginTransactionAsync())
+        {
+            await holder.Database.ExecuteSqlRawAsync("SELECT Id FROM events WHERE Id = {0} FOR UPDATE", evt.Id);
+            queued = await QueueTestApi.QueuedAsync(await user.BookAsync(evt.Id, 1));
+            // The fault hits work in flight: a worker has taken the request (pending in its consumer group), and its batch
+            // waits on the held row past the statement limit.
+            await WaitlistTestApi.EventuallyAsync(async () => await PendingAsync(redis, evt.Id) == 1, TimeSpan.FromSeconds(10), "the batch taking the request");
+            await Task.Delay(TimeSpan.FromSeconds(12));
+            Assert.Equal("queued", (await user.Http.GetFromJsonAsync<QueuedRequestDto>($"/api/bookings/requests/{queued.RequestId}"))!.Status);
+            Assert.Equal(1, await PendingAsync(redis, evt.Id));
+        }
+
+        var answer = await QueueTestApi.AnsweredAsync(user, queued.RequestId, TimeSpan.FromSeconds(40));
+        Assert.Equal("confirmed", answer.Status);
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 1);
+    }
+
+    // Entries a worker has read and not yet acknowledged; none before the first read makes the group.
+    private static async Task<long> PendingAsync(ConnectionMultiplexer redis, long eventId)
+    {
+        try
+        {
+            return (await redis.GetDatabase().StreamPendingAsync(QueueKeys.Stream(eventId), QueueReader.ConsumerGroup)).PendingMessageCount;
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        {
+            return 0;
+        }
+    }
+
     [Fact]
     public async Task A_request_queued_while_its_reply_was_lost_is_drained_and_its_repeat_answers_it()
     {
