@@ -43,9 +43,10 @@ public sealed class BookTickets(
         // Tickets without seats need no read first: the conditional write checks the event itself, and its
         // reasons are read only when it refuses. Chosen seats are checked against the event beforehand.
         List<Seat> seats = [];
+        Event? evt = null;
         if (command.SeatIds is { } seatIds)
         {
-            var evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == command.EventId, cancellationToken);
+            evt = await db.Events.AsNoTracking().SingleOrDefaultAsync(e => e.Id == command.EventId, cancellationToken);
             seats = await db.Seats.AsNoTracking().Where(s => seatIds.Contains(s.Id)).ToListAsync(cancellationToken);
             var read = evt is null ? null : EventFacts.Of(evt, seats);
             if ((BookingRules.CheckEvent(read, command, timeProvider.UtcNow()) ?? BookingRules.CheckOnSale(read!, timeProvider.UtcNow())
@@ -55,7 +56,7 @@ public sealed class BookTickets(
             }
         }
 
-        var attempt = new Attempt(command, fingerprint, seats);
+        var attempt = new Attempt(command, fingerprint, seats, evt);
         // Tickets are written with the other direct bookings of the next batch, of any event; what a batch cannot
         // write of its event whole is booked alone, with the exact refusals and the retries.
         if (seats.Count == 0 && batches is not null
@@ -74,7 +75,8 @@ public sealed class BookTickets(
         return BookingOutcome.Booked(result.Value);
     }
 
-    private sealed record Attempt(BookingCommand Command, string Fingerprint, List<Seat> Seats)
+    // Event: the event as read for chosen seats, which the booking answers with (its name).
+    private sealed record Attempt(BookingCommand Command, string Fingerprint, List<Seat> Seats, Event? Event)
     {
         // Stored with the booking by whichever try writes it: the database answers whether that happened.
         public Guid Token { get; } = Guid.NewGuid();
@@ -110,9 +112,11 @@ public sealed class BookTickets(
         }
 
         db.Seats.AttachRange(seats);
+        db.Events.Attach(attempt.Event!);
         var booking = new Booking
         {
             EventId = command.EventId,
+            Event = attempt.Event,
             UserId = command.UserId,
             Quantity = tickets,
             CreatedAt = now,

@@ -44,7 +44,7 @@ public sealed class BookingsTests(EventlyAppFixture fixture)
 
         var booking = await user.BookSeatsAsync(evt.Id, [seats[0].Id, seats[6].Id]).BookedAsync();
 
-        Assert.Equal(2, booking.Quantity);
+        Assert.Equal((evt.Id, evt.Name, 2, "confirmed"), (booking.EventId, booking.EventName, booking.Quantity, booking.Status));
         Assert.Equal([seats[0].Id, seats[6].Id], booking.Seats.Select(s => s.Id).Order());
         Assert.Equal(("Stalls", "A", 1), (booking.Seats[0].Section, booking.Seats[0].Row, booking.Seats[0].Number));
         var after = await fixture.ReadSeatsOnceFreshAsync(evt.Id, all => all.Count(s => s.Status == "booked") == 2);
