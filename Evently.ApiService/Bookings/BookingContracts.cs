@@ -56,9 +56,9 @@ public sealed record BookingResponse(
             .Select(s => new BookedSeat(s.SeatId, s.Seat!.Section, s.Seat.Row, s.Seat.Number))
             .OrderBy(s => s.Section).ThenBy(s => s.Row.Length).ThenBy(s => s.Row).ThenBy(s => s.Number)
             .ToList(),
-        booking.Status,
+        booking.StatusAsRead,
         booking.CreatedAt,
-        booking.CancelledAt);
+        booking.CancelledAtAsRead);
 }
 
 /// <summary>The contract's <c>BookingRequest</c>: a request of a high-demand event, queued until the worker answers it.</summary>

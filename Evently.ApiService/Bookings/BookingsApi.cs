@@ -168,7 +168,7 @@ public static class BookingsApi
         var bookings = services.Bookings.Query().Where(b => b.UserId == userId);
         if (wanted is { } status)
         {
-            bookings = bookings.Where(b => b.Status == status);
+            bookings = BookingReads.WithStatusAsRead(bookings, status);
         }
 
         var total = await bookings.CountAsync(cancellationToken);

@@ -70,9 +70,10 @@ public static class EventsApi
             .WithName("CancelEvent")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Cancel an event (admin)")
-            .WithDescription("The event becomes 'cancelled' and leaves the public list at once; every active booking is then cancelled, its " +
-                "holder notified and the waitlist closed by the worker, in batches, shortly after the answer (an event of any size answers " +
-                "within the request's deadline). Cancelling a cancelled event is 204 and changes nothing.");
+            .WithDescription("The event becomes 'cancelled' and leaves the public list at once, and every active booking reads 'cancelled' " +
+                "from then on; the worker then cancels their rows, notifies each holder and closes the waitlist, in batches, shortly " +
+                "after the answer (an event of any size answers within the request's deadline). Cancelling a cancelled event is 204 and " +
+                "changes nothing.");
 
         return app;
     }

@@ -19,6 +19,16 @@ public sealed class Booking
 
     public Event? Event { get; set; }
     public List<BookingSeat> Seats { get; set; } = [];
+
+    // A booking of a cancelled event is cancelled from the event's cancel on, although the worker cancels the rows in
+    // batches after it (EventCascades), with the cancel's time, which the cancel also wrote as the event's UpdatedAt.
+    // What a holder reads and does (GET, the list's status filter, DELETE, a seat change) goes by these; Event loaded.
+
+    /// <summary>The status the holder reads: cancelled once the booking or its event is.</summary>
+    public BookingStatus StatusAsRead => Event?.Status == EventStatus.Cancelled ? BookingStatus.Cancelled : Status;
+
+    /// <summary>When the booking was cancelled, or its event, as the holder reads it.</summary>
+    public DateTime? CancelledAtAsRead => CancelledAt ?? (Event?.Status == EventStatus.Cancelled ? Event.UpdatedAt : null);
 }
 
 public enum BookingStatus

@@ -12,6 +12,11 @@ public sealed class BookingReads(EventlyDbContext db)
     public IQueryable<Booking> Query() =>
         db.Bookings.AsNoTracking().Include(b => b.Event).Include(b => b.Seats).ThenInclude(s => s.Seat);
 
+    /// <summary>Bookings with the status their holder reads (<see cref="Booking.StatusAsRead"/>), in SQL.</summary>
+    public static IQueryable<Booking> WithStatusAsRead(IQueryable<Booking> bookings, BookingStatus status) => status == BookingStatus.Confirmed
+        ? bookings.Where(b => b.Status == BookingStatus.Confirmed && b.Event!.Status != EventStatus.Cancelled)
+        : bookings.Where(b => b.Status == BookingStatus.Cancelled || b.Event!.Status == EventStatus.Cancelled);
+
     public Task<Booking> SingleAsync(long bookingId, CancellationToken cancellationToken) =>
         Query().SingleAsync(b => b.Id == bookingId, cancellationToken);
 

@@ -1,5 +1,6 @@
 using System.Data;
 using Evently.Domain.Common;
+using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
 using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
@@ -24,7 +25,7 @@ public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider
         {
             return BookingErrors.NotFound;
         }
-        if (booking.Status == BookingStatus.Cancelled)
+        if (booking.StatusAsRead == BookingStatus.Cancelled)
         {
             return new CancelOutcome(false, 0);
         }
@@ -49,15 +50,16 @@ public sealed class CancelBooking(EventlyDbContext db, TimeProvider timeProvider
         var now = timeProvider.UtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
-        // The event row's lock first, like every other write, while the event has not started.
-        var open = await db.Events.Where(e => e.Id == booking.EventId && e.StartsAt > now)
+        // The event row's lock first, like every other write, while the event is on and has not started.
+        var open = await db.Events.Where(e => e.Id == booking.EventId && e.Status == EventStatus.Scheduled && e.StartsAt > now)
             .ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
         var cancelled = open == 0 ? [] : await BookingCancellation.CancelAsync(db, booking.EventId, b => b.Where(x => x.Id == booking.Id), now, ct);
         if (cancelled.Count == 0)
         {
             await transaction.RollbackAsync(ct);
-            var stillConfirmed = await db.Bookings.AnyAsync(b => b.Id == booking.Id && b.Status == BookingStatus.Confirmed, ct);
-            return stillConfirmed ? BookingErrors.EventStarted : new CancelOutcome(false, 0);
+            // Cancelled meanwhile (this try's own commit, lost; another cancel; its event's), or its event started.
+            var current = await db.Bookings.AsNoTracking().Include(b => b.Event).SingleAsync(b => b.Id == booking.Id, ct);
+            return current.StatusAsRead == BookingStatus.Confirmed ? BookingErrors.EventStarted : new CancelOutcome(false, 0);
         }
 
         // Still under the event row's lock: whoever waits gets the tickets before anyone else can book them.

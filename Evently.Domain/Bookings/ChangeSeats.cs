@@ -24,7 +24,7 @@ public sealed class ChangeSeats(EventlyDbContext db, TimeProvider timeProvider, 
         {
             return BookingErrors.NotFound;
         }
-        if (booking.Status != BookingStatus.Confirmed)
+        if (booking.StatusAsRead != BookingStatus.Confirmed)
         {
             return BookingErrors.NotConfirmed;
         }

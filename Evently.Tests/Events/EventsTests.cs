@@ -260,6 +260,40 @@ public sealed class EventsTests(EventlyAppFixture fixture)
         Assert.Equal("event-cancelled", (await update.ReadProblemAsync(HttpStatusCode.Conflict)).Code());
     }
 
+    // The worker cancels a cancelled event's bookings in batches after the 204; its holders read them cancelled at once.
+    [Fact]
+    public async Task A_cancelled_events_bookings_read_cancelled_at_once_before_the_worker_reaches_them()
+    {
+        using var admin = await fixture.AdminAsync();
+        using var holder = await fixture.NewUserAsync();
+        var evt = await admin.CreateEventAsync(capacity: 10);
+        var booking = await holder.BookAsync(evt.Id, 2).BookedAsync();
+        DateTime? cancelledAt;
+        await using (await StoppedWorkers.StopAsync(fixture))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+
+            var read = (await holder.Http.GetFromJsonAsync<BookingDto>($"/api/bookings/{booking.Id}"))!;
+            Assert.Equal("cancelled", read.Status);
+            Assert.NotNull(read.CancelledAt);
+            cancelledAt = read.CancelledAt;
+            Assert.DoesNotContain((await holder.Http.GetFromJsonAsync<PageDto<BookingDto>>("/api/bookings?status=confirmed"))!.Items, b => b.Id == booking.Id);
+            Assert.Contains((await holder.Http.GetFromJsonAsync<PageDto<BookingDto>>("/api/bookings?status=cancelled"))!.Items, b => b.Id == booking.Id);
+            // Cancelling it is cancelling a cancelled booking: 204, and nothing changes (the worker still cancels it).
+            Assert.Equal(HttpStatusCode.NoContent, (await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}")).StatusCode);
+        }
+
+        // The worker's cascade writes what was read: the same booking, cancelled at the same time, and the tickets back.
+        await WaitlistTestApi.EventuallyAsync(async () =>
+        {
+            await using var db = fixture.CreateDbContext();
+            return await db.Bookings.AnyAsync(b => b.Id == booking.Id && b.Status == Evently.Domain.Bookings.BookingStatus.Cancelled);
+        }, TimeSpan.FromSeconds(30), "the worker's cancel of the event's bookings");
+        var after = (await holder.Http.GetFromJsonAsync<BookingDto>($"/api/bookings/{booking.Id}"))!;
+        Assert.Equal(("cancelled", cancelledAt), (after.Status, after.CancelledAt));
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 0);
+    }
+
     [Fact]
     public async Task OpenApi_document_describes_the_endpoints_and_the_bearer_scheme()
     {

@@ -46,7 +46,7 @@ namespace Evently.Tests.Client.Api.Events.Item
         {
         }
         /// <summary>
-        /// The event becomes &apos;cancelled&apos; and leaves the public list at once; every active booking is then cancelled, its holder notified and the waitlist closed by the worker, in batches, shortly after the answer (an event of any size answers within the request&apos;s deadline). Cancelling a cancelled event is 204 and changes nothing.
+        /// The event becomes &apos;cancelled&apos; and leaves the public list at once, and every active booking reads &apos;cancelled&apos; from then on; the worker then cancels their rows, notifies each holder and closes the waitlist, in batches, shortly after the answer (an event of any size answers within the request&apos;s deadline). Cancelling a cancelled event is 204 and changes nothing.
         /// </summary>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -142,7 +142,7 @@ namespace Evently.Tests.Client.Api.Events.Item
             return await RequestAdapter.SendAsync<global::Evently.Tests.Client.Models.EventDetails>(requestInfo, global::Evently.Tests.Client.Models.EventDetails.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// The event becomes &apos;cancelled&apos; and leaves the public list at once; every active booking is then cancelled, its holder notified and the waitlist closed by the worker, in batches, shortly after the answer (an event of any size answers within the request&apos;s deadline). Cancelling a cancelled event is 204 and changes nothing.
+        /// The event becomes &apos;cancelled&apos; and leaves the public list at once, and every active booking reads &apos;cancelled&apos; from then on; the worker then cancels their rows, notifies each holder and closes the waitlist, in batches, shortly after the answer (an event of any size answers within the request&apos;s deadline). Cancelling a cancelled event is 204 and changes nothing.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
