@@ -26,15 +26,17 @@ public sealed class BookingReads(EventlyDbContext db)
 
     /// <summary>
     /// Why a conditional write took nothing, in the order <see cref="BookingRules.CheckEvent"/> reports it; for a direct
-    /// booking (<see cref="Capacity.TakeForDirectBookingsSql"/>) also an event that has become high-demand.
+    /// booking (<see cref="Capacity.TakeForDirectBookingsSql"/>) also an event that has become high-demand, or whose sale
+    /// has not opened.
     /// </summary>
     public async Task<DomainError> WhyNotBookableAsync(long eventId, DateTime now, CancellationToken ct, bool seatsChosen = true, bool direct = false)
     {
         var evt = await db.Events.AsNoTracking().Where(e => e.Id == eventId)
-            .Select(e => new { e.Status, e.StartsAt, e.HasSeating, e.HighDemand }).SingleOrDefaultAsync(ct);
+            .Select(e => new { e.Status, e.StartsAt, e.HasSeating, e.HighDemand, e.SalesStartAt }).SingleOrDefaultAsync(ct);
         return evt is null || evt.Status == EventStatus.Cancelled ? BookingErrors.EventNotFound
             : evt.StartsAt <= now ? BookingErrors.EventStarted
             : direct && evt.HighDemand ? BookingErrors.HighDemand
+            : direct && evt.SalesStartAt > now ? BookingErrors.NotOnSale(evt.SalesStartAt.Value)
             : evt.HasSeating && !seatsChosen ? BookingErrors.SeatsRequired
             : BookingErrors.SoldOut;
     }

@@ -32,8 +32,11 @@ public static class Capacity
     /// </summary>
     public const string TakeForDirectBookingsSql = TakeForBookingsSql + " AND " + DirectSql;
 
-    /// <summary>Whether an event takes bookings made directly: not high-demand.</summary>
-    public const string DirectSql = "NOT HighDemand";
+    /// <summary>
+    /// Whether an event takes bookings made directly at <c>@now</c>: not high-demand (its queue makes those), and its sale
+    /// open. Checked in the write, whatever the caller's cached facts said (an admin's change may not have reached them).
+    /// </summary>
+    public const string DirectSql = "NOT HighDemand AND (SalesStartAt IS NULL OR SalesStartAt <= @now)";
 
     /// <summary>Tickets taken: booked, or held for offers. A capacity may not fall below it.</summary>
     public static int Taken(int booked, int held) => booked + held;

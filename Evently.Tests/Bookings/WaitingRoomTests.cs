@@ -65,6 +65,29 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 1);
     }
 
+    // The database has the last word on the opening, as on capacity: a replica whose cached facts missed the admin's move
+    // (on a Redis of its own, it never hears of it) refuses as the others do, rather than sell before the opening.
+    [Fact]
+    public async Task A_replica_that_missed_the_opening_moving_later_refuses_a_booking_before_it()
+    {
+        await using var ownRedis = await RedisServerProcess.StartAsync("no", "everysec");
+        await using var unaware = await ServiceProcess.StartApiAsync(fixture, redis: ownRedis.ConnectionString + ",abortConnect=false");
+        using var admin = await fixture.AdminAsync();
+        var body = TestApi.NewEventBody(capacity: 5);
+        var evt = await admin.CreateEventAsync(body);
+        using var member = await fixture.NewUserAsync();
+        using var user = unaware.As(member);
+        await user.BookAsync(evt.Id, 1).BookedAsync();
+
+        var opens = OpensIn(TimeSpan.FromHours(1));
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PutAsJsonAsync($"/api/events/{evt.Id}", TestApi.With(body, "salesStartAt", opens))).StatusCode);
+        var early = await user.BookAsync(evt.Id, 1);
+
+        var problem = await early.ReadProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal(("not-on-sale", opens), (problem.Code(), problem.GetProperty("salesStartAt").GetDateTime()));
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 1);
+    }
+
     [Fact]
     public async Task An_opening_the_admin_moves_earlier_opens_the_pre_queue_then_without_another_request()
     {
