@@ -38,7 +38,8 @@ public static class WaitlistApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Leave the line")
-            .WithDescription("An open offer is given up and its tickets pass to the next in line. 409 'not-waiting' once the entry has left the line.");
+            .WithDescription("An open offer is given up and its tickets pass to the next in line. Leaving an entry that has left is 204 " +
+                "and changes nothing; 409 'not-waiting' once the entry was booked or expired.");
 
         api.MapPost("/{id:long}/claim", ClaimOffer)
             .WithName("ClaimWaitlistOffer")

@@ -19,7 +19,7 @@ public static class WaitlistErrors
         "There is no open offer for this entry yet: you will be notified when tickets are offered to you.");
 
     public static readonly DomainError NotWaiting = new(ErrorKind.Conflict, "not-waiting",
-        "This entry has already left the line (left, expired or booked).");
+        "This entry is no longer in the line: it was booked, or it expired.");
 
     public static DomainError InvalidQuantity(int max) => new(ErrorKind.Invalid, "validation",
         "One or more fields are invalid; see 'errors'.",

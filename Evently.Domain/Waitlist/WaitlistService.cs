@@ -65,7 +65,10 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
         return place;
     }
 
-    /// <summary>Leaves the line; an open offer is given up, and its tickets pass to the next in line (the offers this made).</summary>
+    /// <summary>
+    /// Leaves the line; an open offer is given up, and its tickets pass to the next in line (the offers this made). Leaving
+    /// an entry that has left changes nothing (a client's retry, or this call's own after a lost commit).
+    /// </summary>
     public async Task<Result<int>> LeaveAsync(long entryId, long userId, CancellationToken cancellationToken)
     {
         var entry = await db.WaitlistEntries.AsNoTracking().SingleOrDefaultAsync(w => w.Id == entryId && w.UserId == userId, cancellationToken);
@@ -86,6 +89,10 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
         // The event row first, as every write that may change its tickets.
         await db.Events.Where(e => e.Id == entry.EventId).ExecuteUpdateAsync(e => e.SetProperty(x => x.Version, x => x.Version + 1), ct);
         var current = await db.WaitlistEntries.SingleAsync(w => w.Id == entry.Id, ct);
+        if (current.Status == WaitlistStatus.Left)
+        {
+            return 0;
+        }
         if (current.Status is not (WaitlistStatus.Waiting or WaitlistStatus.Offered))
         {
             return WaitlistErrors.NotWaiting;

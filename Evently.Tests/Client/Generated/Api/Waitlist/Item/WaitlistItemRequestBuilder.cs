@@ -40,7 +40,7 @@ namespace Evently.Tests.Client.Api.Waitlist.Item
         {
         }
         /// <summary>
-        /// An open offer is given up and its tickets pass to the next in line. 409 &apos;not-waiting&apos; once the entry has left the line.
+        /// An open offer is given up and its tickets pass to the next in line. Leaving an entry that has left is 204 and changes nothing; 409 &apos;not-waiting&apos; once the entry was booked or expired.
         /// </summary>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -70,7 +70,7 @@ namespace Evently.Tests.Client.Api.Waitlist.Item
             await RequestAdapter.SendNoContentAsync(requestInfo, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// An open offer is given up and its tickets pass to the next in line. 409 &apos;not-waiting&apos; once the entry has left the line.
+        /// An open offer is given up and its tickets pass to the next in line. Leaving an entry that has left is 204 and changes nothing; 409 &apos;not-waiting&apos; once the entry was booked or expired.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
