@@ -111,6 +111,9 @@ internal static class EventValidation
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
 
+    /// <summary>The rules that do not depend on the time: those a repeated create must still meet.</summary>
+    public static bool IsWellFormed(CreateEventRequest request) => Validate(request, DateTime.MinValue).Count == 0;
+
     public static EventDraft ToDraft(CreateEventRequest request) => new(
         request.Name!.Trim(),
         request.Description?.Trim() ?? "",

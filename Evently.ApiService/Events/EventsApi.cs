@@ -102,12 +102,6 @@ public static class EventsApi
         [FromHeader(Name = BookingsApi.IdempotencyKeyHeader), StringLength(IdempotencyLedger.MaxKeyLength)] string? idempotencyKey,
         ClaimsPrincipal user, [AsParameters] EventServices services, CancellationToken cancellationToken)
     {
-        var errors = EventValidation.Validate(request, services.TimeProvider.UtcNow());
-        if (errors.Count > 0)
-        {
-            return Problems.Validation(errors);
-        }
-
         if (idempotencyKey is { Length: > IdempotencyLedger.MaxKeyLength })
         {
             return Problems.Validation(new Dictionary<string, string[]>
@@ -115,6 +109,21 @@ public static class EventsApi
                 [BookingsApi.IdempotencyKeyHeader] = [$"The Idempotency-Key header may be at most {IdempotencyLedger.MaxKeyLength} characters."]
             });
         }
+
+        var errors = EventValidation.Validate(request, services.TimeProvider.UtcNow());
+        if (errors.Count > 0)
+        {
+            // A client repeating a create whose answer it lost gets the event its key made, even once that event has
+            // started (which the rules now refuse for a new one).
+            if (idempotencyKey is not null && EventValidation.IsWellFormed(request)
+                && await services.Create.FindRepeatAsync(EventValidation.ToDraft(request), user.UserId(), idempotencyKey, cancellationToken)
+                    is { Succeeded: true } repeat)
+            {
+                return TypedResults.Created($"/api/events/{repeat.Value!.Id}", EventDetails.From(repeat.Value));
+            }
+            return Problems.Validation(errors);
+        }
+
         var result = await services.Create.HandleAsync(EventValidation.ToDraft(request), user.UserId(), idempotencyKey, cancellationToken);
         if (!result.Succeeded)
         {

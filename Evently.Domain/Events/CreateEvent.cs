@@ -35,6 +35,10 @@ public sealed class CreateEvent(EventlyDbContext db, TimeProvider timeProvider, 
         return !result.Succeeded && await ReplayAsync(adminId, idempotencyKey, fingerprint, cancellationToken) is { } twin ? twin : result;
     }
 
+    /// <summary>What an earlier create under the admin's key answered (the event, or key reused), or null when the key made nothing.</summary>
+    public Task<Result<Event>?> FindRepeatAsync(EventDraft draft, long adminId, string idempotencyKey, CancellationToken cancellationToken) =>
+        ReplayAsync(adminId, idempotencyKey, Fingerprint(draft), cancellationToken);
+
     private sealed record Attempt(EventDraft Draft, long AdminId, string Key, string Fingerprint);
 
     private async Task<Result<Event>?> ReplayAsync(long adminId, string? key, string fingerprint, CancellationToken ct)

@@ -73,6 +73,29 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
         Assert.Equal("idempotency-key-reused", (await booking.ReadProblemAsync(HttpStatusCode.UnprocessableEntity)).Code());
     }
 
+    [Fact]
+    public async Task An_Idempotency_Key_answers_its_event_again_after_the_event_started()
+    {
+        using var admin = await fixture.AdminAsync();
+        var key = Guid.NewGuid().ToString();
+        var startsAt = DateTime.UtcNow.AddSeconds(3);
+        var body = TestApi.With(TestApi.NewEventBody(), "startsAt", startsAt);
+        body["endsAt"] = startsAt.AddHours(1);
+        var first = await PostEventAsync(admin, body, key);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        // The client's answer was lost, and its retry comes once the event has started: a new create would now be
+        // refused (startsAt in the past), but the key already made this event.
+        await Task.Delay(TimeSpan.FromTicks(Math.Max(0, (startsAt - DateTime.UtcNow + TimeSpan.FromMilliseconds(500)).Ticks)));
+        var again = await PostEventAsync(admin, body, key);
+
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal((await first.Content.ReadFromJsonAsync<EventDto>())!.Id, (await again.Content.ReadFromJsonAsync<EventDto>())!.Id);
+        // Without the key, or with another body under it, the rule stands.
+        await (await admin.Http.PostAsJsonAsync("/api/events", body)).ReadProblemAsync(HttpStatusCode.BadRequest);
+        await (await PostEventAsync(admin, new Dictionary<string, object?>(body) { ["capacity"] = 7 }, key)).ReadProblemAsync(HttpStatusCode.BadRequest);
+    }
+
     private static Task<HttpResponseMessage> PostEventAsync(Caller admin, object body, string key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = JsonContent.Create(body) };
