@@ -4,6 +4,7 @@ using Evently.Domain.Common;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Evently.Domain.Waitlist;
 
@@ -21,15 +22,24 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
             return WaitlistErrors.InvalidQuantity(BookingRules.MaxTicketsPerBooking);
         }
 
-        return await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            (userId, eventId, quantity.Value), (_, join, ct) => TryJoinAsync(join.userId, join.eventId, join.Item3, ct),
-            null, cancellationToken);
+        // The join's time, stored to the microsecond, tells a retry after a lost commit its own entry from an earlier join.
+        var join = new Join(userId, eventId, quantity.Value, timeProvider.UtcNow());
+        return await db.Database.CreateExecutionStrategy().ExecuteAsync(join, TryJoinAsync, VerifyJoinedAsync, cancellationToken);
     }
 
-    private async Task<Result<WaitlistPlace>> TryJoinAsync(long userId, long eventId, int quantity, CancellationToken ct)
+    private sealed record Join(long UserId, long EventId, int Quantity, DateTime At);
+
+    // Before a retry: the entry this join made, if its commit happened although the reply was lost.
+    private async Task<ExecutionResult<Result<WaitlistPlace>>> VerifyJoinedAsync(DbContext _, Join join, CancellationToken ct) =>
+        await db.WaitlistEntries.AsNoTracking().SingleOrDefaultAsync(
+                w => w.UserId == join.UserId && w.EventId == join.EventId && w.CreatedAt == join.At, ct) is { } entry
+            ? new ExecutionResult<Result<WaitlistPlace>>(true, await PlaceAsync(entry, ct))
+            : new ExecutionResult<Result<WaitlistPlace>>(false, default);
+
+    private async Task<Result<WaitlistPlace>> TryJoinAsync(DbContext _, Join join, CancellationToken ct)
     {
+        var (userId, eventId, quantity, now) = join;
         db.ChangeTracker.Clear();
-        var now = timeProvider.UtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         // The event row's lock, as cancels (which free tickets) and the worker's offers take it: a join either

@@ -9,7 +9,7 @@ namespace Evently.Tests.Foundation;
 public sealed class LostCommitTests(EventlyAppFixture fixture)
 {
     [Theory]
-    [InlineData("COMMIT")]
+    [InlineData(ReplyCuttingProxy.Commit)]
     [InlineData("INSERT INTO `events`")]
     public async Task An_event_created_while_its_reply_is_lost_is_created_once(string lostReply)
     {
@@ -50,6 +50,28 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
         Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
         using var user = await fixture.LoginAsync(email, "password123");
         Assert.Equal(user.User.Id, (await registered.Content.ReadFromJsonAsync<UserDto>())!.Id);
+    }
+
+    [Fact]
+    public async Task A_waitlist_join_whose_commit_reply_is_lost_answers_201_not_already_waiting()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(capacity: 1);
+        using var buyer = await fixture.NewUserAsync();
+        await buyer.BookAsync(evt.Id, 1).BookedAsync();
+        await using var proxy = new ReplyCuttingProxy(DatabaseHost(), DatabasePort());
+        await using var api = await ServiceProcess.StartApiAsync(fixture, database: ThroughProxy(proxy));
+        using var user = api.As(await fixture.NewUserAsync());
+        (await user.Http.GetAsync("/api/waitlist")).EnsureSuccessStatusCode(); // warm: the test is about the retry
+
+        proxy.CutReplyToNext(ReplyCuttingProxy.Commit);
+        var joined = await user.JoinWaitlistAsync(evt.Id, 1);
+
+        Assert.True(proxy.Cut.IsCompleted, "the reply was lost");
+        Assert.Equal(HttpStatusCode.Created, joined.StatusCode);
+        var entry = (await joined.Content.ReadFromJsonAsync<WaitlistEntryDto>())!;
+        Assert.Equal(("waiting", 1), (entry.Status, entry.Position));
+        Assert.Equal(entry.Id, Assert.Single((await user.Http.GetFromJsonAsync<PageDto<WaitlistEntryDto>>("/api/waitlist"))!.Items).Id);
     }
 
     [Fact]

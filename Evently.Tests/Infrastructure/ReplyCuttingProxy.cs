@@ -29,6 +29,12 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     /// <summary>Completes once a reply was swallowed and its connection cut.</summary>
     public Task Cut => _cut.Task;
 
+    /// <summary>
+    /// The driver's COMMIT as it goes over the wire: the query command's byte, then the text. The word alone also
+    /// appears in every "read committed" transaction's start and in the "SET AUTOCOMMIT = 1" before an insert.
+    /// </summary>
+    public const string Commit = "\u0003commit";
+
     public void CutReplyToNext(string marker) => Volatile.Write(ref _marker, Encoding.UTF8.GetBytes(marker));
 
     private async Task AcceptAsync()
