@@ -1,6 +1,7 @@
 using Evently.ApiService.Events;
 using Evently.Domain.Bookings;
 using Evently.Domain.Events;
+using Evently.Domain.Infrastructure;
 using Evently.Domain.Waitlist;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -139,27 +140,89 @@ public sealed class BookingCorrectnessTests(EventlyAppFixture fixture)
         using var admin = await fixture.AdminAsync();
         using var user = await fixture.NewUserAsync();
         var evt = await admin.CreateEventAsync(capacity: 10);
-        var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
-        await using var proxy = new ReplyCuttingProxy(database.Server, (int)database.Port);
-        database.Port = (uint)proxy.Port;
-        database.Pooling = false;
-        await using var db = fixture.CreateDbContext(database.ConnectionString);
-        await using var services = new ServiceCollection().AddMetrics().AddSingleton(TimeProvider.System).AddSingleton<BookingMetrics>()
-            .AddScoped(_ => db).AddBookingCommands().BuildServiceProvider();
-        await using var scope = services.CreateAsyncScope();
-        var bookings = scope.ServiceProvider.GetRequiredService<BookTickets>();
+        await using var direct = ProxiedBookings.Start(fixture);
 
         // No Idempotency-Key: only the attempt's own token can tell that the first try committed.
-        proxy.CutReplyToNext("START TRANSACTION");
-        var result = await bookings.HandleAsync(new BookingCommand(user.User.Id, evt.Id, 2, null, null), CancellationToken.None);
+        direct.Proxy.CutReplyToNext("START TRANSACTION");
+        var result = await direct.Bookings.HandleAsync(new BookingCommand(user.User.Id, evt.Id, 2, null, null), CancellationToken.None);
 
-        Assert.True(proxy.Cut.IsCompleted,
+        Assert.True(direct.Proxy.Cut.IsCompleted,
             $"the reply to the booking's batch was lost (the booking answered {(result.Succeeded ? "a booking" : result.Error!.Code)})");
         Assert.True(result.Succeeded, result.Error?.Message);
         await using var check = fixture.CreateDbContext();
         var made = await check.Bookings.Where(b => b.EventId == evt.Id).ToListAsync();
         Assert.Equal(result.Value!.Booking!.Id, Assert.Single(made).Id);
         await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 2);
+    }
+
+    [Fact]
+    public async Task A_booking_cut_off_while_it_waits_for_the_event_row_answers_the_booking_its_first_try_made()
+    {
+        using var admin = await fixture.AdminAsync();
+        using var user = await fixture.NewUserAsync();
+        var evt = await admin.CreateEventAsync(capacity: 1);
+        await using var direct = ProxiedBookings.Start(fixture);
+        // Another transaction holds the event's row, so the booking's one-round-trip batch waits for it on the server.
+        await using var holder = new MySqlConnection(fixture.DatabaseConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await new MySqlCommand($"SELECT Id FROM events WHERE Id = {evt.Id} FOR UPDATE", holder, hold).ExecuteScalarAsync();
+
+        // The first try's connection is cut while its batch waits (the proxy sees no reply for 300 ms): the server
+        // keeps the batch, COMMIT included, and runs it once the row is free. The retry's batch queues behind it, and
+        // may only find the ticket gone, to the very booking it was asked to make.
+        direct.Proxy.CutReplyToNext("START TRANSACTION");
+        var booking = direct.Bookings.HandleAsync(new BookingCommand(user.User.Id, evt.Id, 1, null, null), CancellationToken.None);
+        await direct.Proxy.Cut.WaitAsync(TimeSpan.FromSeconds(10));
+        var cutAt = DateTime.UtcNow;
+        await Task.Delay(500);
+        await hold.CommitAsync();
+        var result = await booking;
+
+        Assert.True(result.Succeeded, result.Error?.Code);
+        await using var check = fixture.CreateDbContext();
+        var made = Assert.Single(await check.Bookings.Where(b => b.EventId == evt.Id).ToListAsync());
+        Assert.Equal(made.Id, result.Value!.Booking!.Id);
+        Assert.True(made.CreatedAt < cutAt, "the first try, cut off, wrote the booking (the retry's would be stamped later)");
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 1);
+    }
+
+    // The direct path's booking command on a connection of its own through a proxy that can lose a reply.
+    private sealed class ProxiedBookings : IAsyncDisposable
+    {
+        private readonly EventlyDbContext _db;
+        private readonly ServiceProvider _services;
+        private readonly AsyncServiceScope _scope;
+
+        private ProxiedBookings(ReplyCuttingProxy proxy, EventlyDbContext db)
+        {
+            (Proxy, _db) = (proxy, db);
+            _services = new ServiceCollection().AddMetrics().AddSingleton(TimeProvider.System).AddSingleton<BookingMetrics>()
+                .AddScoped(_ => db).AddBookingCommands().BuildServiceProvider();
+            _scope = _services.CreateAsyncScope();
+            Bookings = _scope.ServiceProvider.GetRequiredService<BookTickets>();
+        }
+
+        public ReplyCuttingProxy Proxy { get; }
+
+        public BookTickets Bookings { get; }
+
+        public static ProxiedBookings Start(EventlyAppFixture fixture)
+        {
+            var database = new MySqlConnectionStringBuilder(fixture.DatabaseConnectionString);
+            var proxy = new ReplyCuttingProxy(database.Server, (int)database.Port);
+            database.Port = (uint)proxy.Port;
+            database.Pooling = false;
+            return new ProxiedBookings(proxy, fixture.CreateDbContext(database.ConnectionString));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _scope.DisposeAsync();
+            await _services.DisposeAsync();
+            await _db.DisposeAsync();
+            await Proxy.DisposeAsync();
+        }
     }
 
     [Fact]
