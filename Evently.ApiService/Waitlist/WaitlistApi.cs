@@ -91,8 +91,9 @@ public static class WaitlistApi
         {
             return Problems.From(result.Error!);
         }
-        // Only offers leave the worker work (their mail, their expiry).
-        if (result.Value > 0)
+        // Only offers leave the worker work (their mail, their expiry). An entry found left already may be this leave's own
+        // retry after a lost commit, whose offers it cannot see (as for a cancel).
+        if (result.Value is { Offers: > 0 } or { Left: false })
         {
             await nudge.WakeAsync();
         }

@@ -11,6 +11,10 @@ namespace Evently.Domain.Waitlist;
 /// <summary>An entry as the caller sees it: its place among the entries still waiting (0 once out of the line).</summary>
 public sealed record WaitlistPlace(WaitlistEntry Entry, int Position);
 
+/// <summary>What leaving did: whether the entry left now (false: it had left already), and how many offers its given-up
+/// offer passed on, which the worker mails and expires.</summary>
+public readonly record struct LeaveOutcome(bool Left, int Offers);
+
 // Joining and leaving the line of a sold-out event. Offers are made where tickets come back (WaitlistOffers),
 // claims are bookings (ClaimOffer).
 public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvider, WaitlistOffers offers)
@@ -79,7 +83,7 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
     /// Leaves the line; an open offer is given up, and its tickets pass to the next in line (the offers this made). Leaving
     /// an entry that has left changes nothing (a client's retry, or this call's own after a lost commit).
     /// </summary>
-    public async Task<Result<int>> LeaveAsync(long entryId, long userId, CancellationToken cancellationToken)
+    public async Task<Result<LeaveOutcome>> LeaveAsync(long entryId, long userId, CancellationToken cancellationToken)
     {
         var entry = await db.WaitlistEntries.AsNoTracking().SingleOrDefaultAsync(w => w.Id == entryId && w.UserId == userId, cancellationToken);
         if (entry is null)
@@ -90,7 +94,7 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
             entry, (_, e, ct) => TryLeaveAsync(e, ct), null, cancellationToken);
     }
 
-    private async Task<Result<int>> TryLeaveAsync(WaitlistEntry entry, CancellationToken ct)
+    private async Task<Result<LeaveOutcome>> TryLeaveAsync(WaitlistEntry entry, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var now = timeProvider.UtcNow();
@@ -101,7 +105,7 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
         var current = await db.WaitlistEntries.SingleAsync(w => w.Id == entry.Id, ct);
         if (current.Status == WaitlistStatus.Left)
         {
-            return 0;
+            return new LeaveOutcome(false, 0);
         }
         if (current.Status is not (WaitlistStatus.Waiting or WaitlistStatus.Offered))
         {
@@ -120,7 +124,7 @@ public sealed class WaitlistService(EventlyDbContext db, TimeProvider timeProvid
         // An offer given up passes to the next in line in the same transaction, or back to sale.
         var offered = hadOffer ? await offers.OfferFreedTicketsAsync(current.EventId, now, seats, ct) : 0;
         await transaction.CommitAsync(ct);
-        return offered;
+        return new LeaveOutcome(true, offered);
     }
 
     /// <summary>The caller's entries, newest first, with their places in line.</summary>

@@ -1,3 +1,7 @@
+using Aspire.Hosting.Testing;
+using Evently.Domain.Infrastructure;
+using StackExchange.Redis;
+using Evently.Domain.Notifications;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
 
@@ -72,6 +76,41 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
         var entry = (await joined.Content.ReadFromJsonAsync<WaitlistEntryDto>())!;
         Assert.Equal(("waiting", 1), (entry.Status, entry.Position));
         Assert.Equal(entry.Id, Assert.Single((await user.Http.GetFromJsonAsync<PageDto<WaitlistEntryDto>>("/api/waitlist"))!.Items).Id);
+    }
+
+    [Fact]
+    public async Task A_leave_whose_commit_reply_is_lost_still_wakes_the_worker_for_the_offer_it_passed_on()
+    {
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(capacity: 1);
+        using var holder = await fixture.NewUserAsync();
+        using var next = await fixture.NewUserAsync();
+        await using var proxy = new ReplyCuttingProxy(DatabaseHost(), DatabasePort());
+        await using var api = await ServiceProcess.StartApiAsync(fixture, database: ThroughProxy(proxy));
+        using var offered = api.As(await fixture.NewUserAsync());
+        var booking = await holder.BookAsync(evt.Id, 1).BookedAsync();
+        var entry = await offered.JoinWaitlistAsync(evt.Id, 1).JoinedAsync();
+        await next.JoinWaitlistAsync(evt.Id, 1).JoinedAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}")).StatusCode);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("redis"))!);
+        var nudges = 0;
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(WorkChannel.Name), (_, message) =>
+        {
+            if (message == "work")
+            {
+                Interlocked.Increment(ref nudges);
+            }
+        });
+
+        // The first try commits (the offer passes to the next in line) and its reply is lost; the retry finds the entry
+        // left, and cannot see the offer its first try made: the worker must be woken to mail it all the same.
+        proxy.CutReplyToNext(ReplyCuttingProxy.Commit);
+        var left = await offered.Http.DeleteAsync($"/api/waitlist/{entry.Id}");
+
+        Assert.True(proxy.Cut.IsCompleted, "the reply was lost");
+        Assert.Equal(HttpStatusCode.NoContent, left.StatusCode);
+        Assert.Equal("offered", (await next.Http.GetFromJsonAsync<PageDto<WaitlistEntryDto>>("/api/waitlist"))!.Items.Single().Status);
+        await WaitlistTestApi.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref nudges) > 0), TimeSpan.FromSeconds(2), "the nudge");
     }
 
     [Fact]

@@ -70,7 +70,8 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
             while ((read = await client.GetStream().ReadAsync(buffer, _stop.Token)) > 0)
             {
                 var seen = tail.Concat(buffer.Take(read)).ToArray();
-                if (Volatile.Read(ref _marker) is { } marker && seen.AsSpan().IndexOf(marker) >= 0
+                // Only a marker that ends in this read: the tail alone was forwarded already, perhaps before the marker was set.
+                if (Volatile.Read(ref _marker) is { } marker && seen.AsSpan().LastIndexOf(marker) is var at && at >= 0 && at + marker.Length > tail.Length
                     && Interlocked.CompareExchange(ref _marker, null, marker) == marker)
                 {
                     Volatile.Write(ref cutting, true);
