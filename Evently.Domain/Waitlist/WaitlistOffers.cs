@@ -1,3 +1,4 @@
+using Evently.Domain.Bookings;
 using Evently.Domain.Events;
 using Evently.Domain.Infrastructure;
 using Evently.Domain.Notifications;
@@ -15,15 +16,14 @@ namespace Evently.Domain.Waitlist;
 /// </summary>
 public sealed class WaitlistOffers(EventlyDbContext db, IOptions<WaitlistOptions> options, WaitlistMetrics metrics)
 {
-    // Enough of the line for any number of tickets that can come back at once; the rest wait for the next return.
+    // The line is read this many entries at a time, from its head, for as long as tickets are left to offer.
     private const int LineRead = 500;
 
     /// <param name="freedSeats">Seats that just came back, offered before others on a seated event.</param>
     /// <returns>How many offers were made.</returns>
     public async Task<int> OfferFreedTicketsAsync(long eventId, DateTime now, IReadOnlyCollection<long> freedSeats, CancellationToken ct)
     {
-        var waiting = await db.WaitlistEntries.Where(w => w.EventId == eventId && w.Status == WaitlistStatus.Waiting)
-            .OrderBy(w => w.Id).Take(LineRead).ToListAsync(ct);
+        var waiting = await WaitingAsync(eventId, afterId: 0, fitting: BookingRules.MaxTicketsPerBooking, ct);
         if (waiting.Count == 0)
         {
             return 0;
@@ -40,27 +40,36 @@ public sealed class WaitlistOffers(EventlyDbContext db, IOptions<WaitlistOptions
         var seats = evt.HasSeating ? await FreeSeatsAsync(eventId, freedSeats, ct) : null;
         var expiresAt = now + options.Value.OfferWindow;
         var offers = 0;
-        foreach (var entry in waiting)
+        while (true)
         {
-            if (!Capacity.Fits(entry.Quantity, free) || (seats is not null && seats.Count < entry.Quantity))
+            foreach (var entry in waiting)
             {
-                continue;
+                if (!Capacity.Fits(entry.Quantity, free) || (seats is not null && seats.Count < entry.Quantity))
+                {
+                    continue;
+                }
+                if (seats is not null)
+                {
+                    var held = Enumerable.Range(0, entry.Quantity).Select(_ => seats.Dequeue()).ToList();
+                    held.ForEach(s => s.Status = SeatStatus.Held);
+                    entry.HeldSeatIds = string.Join(',', held.Select(s => s.Id));
+                }
+                entry.Status = WaitlistStatus.Offered;
+                entry.OfferExpiresAt = expiresAt;
+                evt.Held += entry.Quantity;
+                free -= entry.Quantity;
+                db.Notify(entry.UserId, NotificationKinds.WaitlistOffer, eventId,
+                    $"{entry.Quantity} ticket(s) for {evt.Name} are held for you until {expiresAt:yyyy-MM-dd HH:mm:ss} UTC: " +
+                    $"claim them with POST /api/waitlist/{entry.Id}/claim.", now);
+                metrics.Offered();
+                offers++;
             }
-            if (seats is not null)
+            if (free == 0 || waiting.Count < LineRead)
             {
-                var held = Enumerable.Range(0, entry.Quantity).Select(_ => seats.Dequeue()).ToList();
-                held.ForEach(s => s.Status = SeatStatus.Held);
-                entry.HeldSeatIds = string.Join(',', held.Select(s => s.Id));
+                break;
             }
-            entry.Status = WaitlistStatus.Offered;
-            entry.OfferExpiresAt = expiresAt;
-            evt.Held += entry.Quantity;
-            free -= entry.Quantity;
-            db.Notify(entry.UserId, NotificationKinds.WaitlistOffer, eventId,
-                $"{entry.Quantity} ticket(s) for {evt.Name} are held for you until {expiresAt:yyyy-MM-dd HH:mm:ss} UTC: " +
-                $"claim them with POST /api/waitlist/{entry.Id}/claim.", now);
-            metrics.Offered();
-            offers++;
+            // Tickets are left and the line goes on: its next entries that fit them, however many did not before.
+            waiting = await WaitingAsync(eventId, waiting[^1].Id, free, ct);
         }
         if (offers > 0)
         {
@@ -69,6 +78,10 @@ public sealed class WaitlistOffers(EventlyDbContext db, IOptions<WaitlistOptions
         }
         return offers;
     }
+
+    private Task<List<WaitlistEntry>> WaitingAsync(long eventId, long afterId, int fitting, CancellationToken ct) =>
+        db.WaitlistEntries.Where(w => w.EventId == eventId && w.Status == WaitlistStatus.Waiting && w.Id > afterId && w.Quantity <= fitting)
+            .OrderBy(w => w.Id).Take(LineRead).ToListAsync(ct);
 
     // The seats that came back first, then the others available, in seat id order.
     private async Task<Queue<Seat>> FreeSeatsAsync(long eventId, IReadOnlyCollection<long> freedSeats, CancellationToken ct)

@@ -175,6 +175,35 @@ public sealed class WaitlistHoldsTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task A_ticket_back_goes_to_the_first_entry_it_fits_however_long_the_line_ahead_of_it()
+    {
+        using var admin = await fixture.AdminAsync();
+        var (evt, holder, booking) = await SoldOutAsync(admin, TestApi.NewEventBody(capacity: 1));
+        using var _ = holder;
+        // 600 people ahead in line, each waiting for two tickets (written set-based: 600 joins through the API take long).
+        await using (var connection = new MySqlConnector.MySqlConnection(fixture.DatabaseConnectionString))
+        {
+            await connection.OpenAsync();
+            var run = Guid.NewGuid().ToString("N")[..12];
+            await new MySqlConnector.MySqlCommand($"""
+                INSERT INTO users (Email, NormalizedEmail, Name, PasswordHash, Role, CreatedAt)
+                  SELECT CONCAT('pair-{run}-', seq, '@example.com'), CONCAT('PAIR-{run}-', seq, '@EXAMPLE.COM'), 'Pair', '-', 'user', UTC_TIMESTAMP(6)
+                  FROM seq_1_to_600;
+                INSERT INTO waitlist_entries (EventId, UserId, Quantity, Status, Active, CreatedAt)
+                  SELECT {evt.Id}, Id, 2, 'Waiting', TRUE, UTC_TIMESTAMP(6) FROM users WHERE Email LIKE 'pair-{run}-%' ORDER BY Id;
+                """, connection).ExecuteNonQueryAsync();
+        }
+        using var single = await fixture.NewUserAsync();
+        var entry = await single.JoinWaitlistAsync(evt.Id, 1).JoinedAsync();
+        Assert.Equal(601, entry.Position);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}")).StatusCode);
+
+        Assert.Equal("offered", (await single.EntryAsync(entry.Id)).Status);
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 0);
+    }
+
+    [Fact]
     public async Task On_a_seated_event_the_seats_freed_are_the_seats_held_and_claimed()
     {
         using var admin = await fixture.AdminAsync();
