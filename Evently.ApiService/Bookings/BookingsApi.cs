@@ -43,9 +43,11 @@ public static class BookingsApi
         api.MapGet("/requests/{requestId:long}", GetBookingRequest)
             .WithName("GetBookingRequest")
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("A queued booking request of the caller: queued (with position), confirmed or rejected")
             .WithDescription("While queued: position (how many are ahead) and estimatedWaitSeconds, or, in the pre-queue before the " +
-                "sale opens, opensAt. GET /api/bookings/requests/{requestId}/events pushes the same as it changes.");
+                "sale opens, opensAt. GET /api/bookings/requests/{requestId}/events pushes the same as it changes. 503 with Retry-After " +
+                "while the queue is unavailable and the request is not answered yet (it may still be queued).");
         api.MapRequestEvents();
 
         api.MapGet("/", ListBookings)
@@ -126,29 +128,39 @@ public static class BookingsApi
             ? TypedResults.Ok(BookingRequestResponse.From(state))
             : Problems.From(BookingErrors.RequestNotFound);
 
-    /// <summary>The caller's request as Redis knows it, else as the database answered it; null for another user's or none.</summary>
+    /// <summary>
+    /// The caller's request as Redis knows it, else as the database answered it; null for another user's or none. While
+    /// Redis cannot serve, a request the database has not answered may still be queued: the outage is thrown (503).
+    /// </summary>
     /// <param name="db">Asked for only when Redis does not know the request.</param>
     internal static async Task<QueuedRequestState?> ReadRequestAsync(
         long requestId, long userId, BookingQueue queue, Func<EventlyDbContext> db, CancellationToken cancellationToken)
     {
-        QueuedRequestState? state = null;
+        QueuedRequestState? state;
         try
         {
             state = await queue.GetAsync(requestId);
         }
         catch (Exception ex) when (RedisConnection.IsOutage(ex))
         {
-            // Answered requests are in the database too.
+            // Answered requests are in the database too; "not found" for one still queued would have its owner ask again.
+            if (await ReadAnsweredAsync(requestId, userId, db(), cancellationToken) is { } answered)
+            {
+                return answered;
+            }
+            throw;
         }
         if (state is not null)
         {
             return state.UserId == userId ? state : null;
         }
-
-        var answered = await db().BookingRequests.AsNoTracking()
-            .SingleOrDefaultAsync(r => r.Id == requestId && r.UserId == userId, cancellationToken);
-        return answered is null ? null : QueuedRequestState.From(answered);
+        return await ReadAnsweredAsync(requestId, userId, db(), cancellationToken);
     }
+
+    private static async Task<QueuedRequestState?> ReadAnsweredAsync(long requestId, long userId, EventlyDbContext db, CancellationToken ct) =>
+        await db.BookingRequests.AsNoTracking().SingleOrDefaultAsync(r => r.Id == requestId && r.UserId == userId, ct) is { } answered
+            ? QueuedRequestState.From(answered)
+            : null;
 
     public static async Task<Results<Ok<PageResult<BookingResponse>>, ValidationProblem>> ListBookings(
         [AsParameters] PageRequest paging, [AsParameters] BookingListQuery query, ClaimsPrincipal user,

@@ -25,6 +25,7 @@ public static class RequestEventsApi
             .WithName("StreamBookingRequestEvents")
             .Produces<BookingRequestResponse>(StatusCodes.Status200OK, MediaType)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .DisableRequestTimeout()
             .WithSummary("Follow a queued booking request live (server-sent events)")
             .WithDescription("A text/event-stream of the caller's request. Every event's data is the BookingRequest as " +
@@ -34,7 +35,8 @@ public static class RequestEventsApi
                 "(confirmed or rejected) and the stream ends. Each event's id is the event's count of answered requests " +
                 "('answer' for the answer): reconnect with Last-Event-ID to receive only what changed since. A comment line " +
                 "(': keep-alive') every 15 s keeps proxies from closing an idle stream. Opening a stream counts once against the " +
-                "caller's rate limit, however long it stays open. Another user's request answers 404.");
+                "caller's rate limit, however long it stays open. Another user's request answers 404; 503 with Retry-After while the queue " +
+                "is unavailable and the request is not answered yet.");
         return bookings;
     }
 

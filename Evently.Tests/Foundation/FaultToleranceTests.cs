@@ -3,6 +3,7 @@ using Aspire.Hosting.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using Evently.Domain.Bookings;
+using Evently.Tests.Bookings;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -39,6 +40,12 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
         var evt = await admin.CreateEventAsync(body);
         // Its facts are now cached in Redis too, as a plain (not high-demand) event.
         await replicaUser.BookAsync(evt.Id, 1).BookedAsync();
+        // A request in an on-sale's pre-queue: only Redis knows it until the worker answers it.
+        var onSale = await admin.CreateEventAsync(
+            TestApi.With(TestApi.NewEventBody(capacity: 10, highDemand: true), "salesStartAt", DateTime.UtcNow.AddHours(1)));
+        var queued = await replicaUser.BookAsync(onSale.Id, 1);
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        var requestId = (await queued.Content.ReadFromJsonAsync<WaitingRequestDto>())!.RequestId;
 
         proxy.Break();
 
@@ -70,6 +77,13 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
         var figures = await replicaAdmin.Http.GetAsync($"/api/events/{evt.Id}/queue");
         Assert.Equal("unavailable", (await figures.ReadProblemAsync(HttpStatusCode.ServiceUnavailable)).Code());
         Assert.NotNull(figures.Headers.RetryAfter);
+        // So is a request still in the queue: its owner is told to ask again, not that it does not exist.
+        foreach (var read in new[] { $"/api/bookings/requests/{requestId}", $"/api/bookings/requests/{requestId}/events" })
+        {
+            var answer = await replicaUser.Http.GetAsync(read);
+            Assert.Equal("unavailable", (await answer.ReadProblemAsync(HttpStatusCode.ServiceUnavailable)).Code());
+            Assert.NotNull(answer.Headers.RetryAfter);
+        }
 
         proxy.Restore();
         await WaitlistTestApi.EventuallyAsync(async () => (await http.GetAsync("/health")).IsSuccessStatusCode,

@@ -40,7 +40,7 @@ namespace Evently.Tests.Client.Api.Bookings.Requests.Item
         {
         }
         /// <summary>
-        /// While queued: position (how many are ahead) and estimatedWaitSeconds, or, in the pre-queue before the sale opens, opensAt. GET /api/bookings/requests/{requestId}/events pushes the same as it changes.
+        /// While queued: position (how many are ahead) and estimatedWaitSeconds, or, in the pre-queue before the sale opens, opensAt. GET /api/bookings/requests/{requestId}/events pushes the same as it changes. 503 with Retry-After while the queue is unavailable and the request is not answered yet (it may still be queued).
         /// </summary>
         /// <returns>A <see cref="global::Evently.Tests.Client.Models.BookingRequestResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -69,7 +69,7 @@ namespace Evently.Tests.Client.Api.Bookings.Requests.Item
             return await RequestAdapter.SendAsync<global::Evently.Tests.Client.Models.BookingRequestResponse>(requestInfo, global::Evently.Tests.Client.Models.BookingRequestResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// While queued: position (how many are ahead) and estimatedWaitSeconds, or, in the pre-queue before the sale opens, opensAt. GET /api/bookings/requests/{requestId}/events pushes the same as it changes.
+        /// While queued: position (how many are ahead) and estimatedWaitSeconds, or, in the pre-queue before the sale opens, opensAt. GET /api/bookings/requests/{requestId}/events pushes the same as it changes. 503 with Retry-After while the queue is unavailable and the request is not answered yet (it may still be queued).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
