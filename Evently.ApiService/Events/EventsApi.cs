@@ -175,6 +175,9 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Changes.AnnounceAsync();
+        // A pre-queue waiting for the opening opens now, so the worker answers it (rejected: the event is cancelled)
+        // rather than at a time that will never come.
+        await services.Queue.MoveOpeningAsync(id, null);
         await services.Nudge.WakeAsync();
         return TypedResults.NoContent();
     }

@@ -112,6 +112,27 @@ public sealed class WaitingRoomTests(EventlyAppFixture fixture)
     }
 
     [Fact]
+    public async Task A_cancelled_events_pre_queue_is_answered_at_once_not_at_its_opening()
+    {
+        var buyers = await fixture.SeedAccountsAsync(3);
+        using var admin = await fixture.AdminAsync();
+        var evt = await admin.CreateEventAsync(Body(capacity: 10, OpensIn(TimeSpan.FromHours(1)), highDemand: true));
+        var queued = await Task.WhenAll(buyers.Select(async b => await QueuedAsync(await b.BookAsync(evt.Id, 1))));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+
+        // The buyers waiting for the opening learn now that there will be none, not in an hour.
+        await using var db = fixture.CreateDbContext();
+        await WaitlistTestApi.EventuallyAsync(
+            async () => await db.BookingRequests.CountAsync(r => r.EventId == evt.Id && r.Status == BookingRequestStatus.Rejected) == queued.Length,
+            TimeSpan.FromSeconds(8), "the pre-queue rejected after the cancel");
+        var answer = await buyers[0].Http.GetFromJsonAsync<WaitingRequestDto>($"/api/bookings/requests/{queued[0].RequestId}");
+        Assert.Equal(("rejected", "event-cancelled"), (answer!.Status, answer.Reason));
+        await fixture.AssertBookingInvariantsAsync(evt.Id, expectedBooked: 0);
+        buyers.ForEach(b => b.Dispose());
+    }
+
+    [Fact]
     public async Task The_pre_queue_is_shuffled_once_at_the_opening_and_served_before_everyone_who_came_later()
     {
         const int Early = 300, Later = 100, Tickets = 150, Wave = 25;
