@@ -31,6 +31,7 @@ public static class Extensions
         builder.Services.AddScoped<NotificationService>();
         builder.Services.AddSingleton<WorkerNudge>();
         builder.Services.AddSingleton<BookingQueue>();
+        builder.Services.AddSingleton<QueueOpening>();
         builder.Services.AddSingleton<Evently.ApiService.Bookings.QueueWatch>();
         builder.Services.AddScoped<QueueReports>();
         builder.Services.AddScoped<AnalyticsService>();

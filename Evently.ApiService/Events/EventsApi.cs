@@ -119,7 +119,7 @@ public static class EventsApi
                 && await services.Create.FindRepeatAsync(EventValidation.ToDraft(request), user.UserId(), idempotencyKey, cancellationToken)
                     is { Succeeded: true } repeat)
             {
-                return TypedResults.Created($"/api/events/{repeat.Value!.Id}", EventDetails.From(repeat.Value));
+                return CreatedEvent(repeat.Value!);
             }
             return Problems.Validation(errors);
         }
@@ -130,8 +130,10 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Changes.AnnounceAsync();
-        return TypedResults.Created($"/api/events/{result.Value!.Id}", EventDetails.From(result.Value));
+        return CreatedEvent(result.Value!);
     }
+
+    private static Created<EventDetails> CreatedEvent(Event evt) => TypedResults.Created($"/api/events/{evt.Id}", EventDetails.From(evt));
 
     public static async Task<Results<Ok<EventDetails>, ValidationProblem, ProblemHttpResult>> UpdateEvent(
         long id, CreateEventRequest request, [AsParameters] EventServices services, CancellationToken cancellationToken)
@@ -155,7 +157,7 @@ public static class EventsApi
             return Problems.From(result.Error!);
         }
         await services.Changes.AnnounceAsync();
-        await services.Queue.MoveOpeningAsync(id, result.Value!.SalesStartAt);
+        await services.Opening.MoveAsync(id, result.Value!.SalesStartAt);
         await services.Nudge.WakeAsync();
         return TypedResults.Ok(EventDetails.From(result.Value!));
     }
@@ -177,7 +179,7 @@ public static class EventsApi
         await services.Changes.AnnounceAsync();
         // A pre-queue waiting for the opening opens now, so the worker answers it (rejected: the event is cancelled)
         // rather than at a time that will never come.
-        await services.Queue.MoveOpeningAsync(id, null);
+        await services.Opening.MoveAsync(id, null);
         await services.Nudge.WakeAsync();
         return TypedResults.NoContent();
     }
@@ -185,4 +187,4 @@ public static class EventsApi
 
 public sealed record EventServices(
     EventlyDbContext Db, CreateEvent Create, UpdateEvent Update, CancelEvent Cancel, EventChanges Changes, WorkerNudge Nudge,
-    BookingQueue Queue, TimeProvider TimeProvider);
+    QueueOpening Opening, TimeProvider TimeProvider);

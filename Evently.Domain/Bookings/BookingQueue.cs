@@ -166,32 +166,6 @@ public sealed class BookingQueue(IConnectionMultiplexer redis, TimeProvider time
         return (outcome, long.Parse((string)result[1]!, CultureInfo.InvariantCulture), (long)result[2] is >= 0 and var position ? position : null);
     }
 
-    // KEYS: opens. ARGV: the opening (ms since the epoch; empty: on sale now). Only a queue the intake has met keeps one.
-    private static readonly RedisScript MoveOpeningScript = new("""
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-        if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
-        return 1
-        """);
-
-    /// <summary>
-    /// Carries an admin's new opening time to the event's queue at once (the intake carries it too, with the next
-    /// request): a pre-queue opens when the admin said, not at the time it was told first. Wake the workers after it.
-    /// </summary>
-    /// <returns>False when Redis cannot serve: then the next request carries it.</returns>
-    public async Task<bool> MoveOpeningAsync(long eventId, DateTime? salesStartAt)
-    {
-        try
-        {
-            await MoveOpeningScript.EvaluateAsync(redis.GetDatabase(), [QueueKeys.Opens(eventId)],
-                [salesStartAt is { } opens ? new DateTimeOffset(opens, TimeSpan.Zero).ToUnixTimeMilliseconds() : ""]);
-            return true;
-        }
-        catch (Exception ex) when (redis.MarkOutage(ex))
-        {
-            return false;
-        }
-    }
-
     /// <summary>
     /// The request a user's Idempotency-Key is in flight for (queued, not yet answered), and whether it asked for the same
     /// booking: what the intake script would answer the key with, read without queuing anything. Null when none is.

@@ -81,6 +81,33 @@ public sealed class QueueOpening(IConnectionMultiplexer redis)
         return placed
         """);
 
+    // KEYS: opens. ARGV: the opening (ms since the epoch; empty: on sale now). Only a queue the intake has met keeps one.
+    private static readonly RedisScript MoveScript = new("""
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1]) end
+        return 1
+        """);
+
+    /// <summary>
+    /// Carries the event's opening time, as the database now has it, to its queue: a pre-queue opens when the admin said,
+    /// not at the time it was told first, and at once (null) when the event is on sale now or was cancelled. The API
+    /// does it with the change, the intake with every request, the drain while a pre-queue waits. Wake the workers after it.
+    /// </summary>
+    /// <returns>False when Redis cannot serve: then the intake or the drain carries it later.</returns>
+    public async Task<bool> MoveAsync(long eventId, DateTime? salesStartAt)
+    {
+        try
+        {
+            await MoveScript.EvaluateAsync(redis.GetDatabase(), [QueueKeys.Opens(eventId)],
+                [salesStartAt is { } opens ? new DateTimeOffset(opens, TimeSpan.Zero).ToUnixTimeMilliseconds() : ""]);
+            return true;
+        }
+        catch (Exception ex) when (redis.MarkOutage(ex))
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// For the event's lease holder, before it drains: null when the stream may be drained; otherwise how long until
     /// the sale opens (nothing is drained before). From the opening, each call places the pre-queue's next requests, at

@@ -26,6 +26,14 @@ public sealed class QueuedBookings(
     public const string KeyReused = "idempotency-key-reused";
     public const string Unanswerable = "invalid-request";
 
+    /// <summary>
+    /// When the event's sale opens, as the database has it; null when nothing is left to wait for: on sale now, or the
+    /// event cancelled (its pre-queue is then answered at once, rejected).
+    /// </summary>
+    public Task<DateTime?> OpeningAsync(long eventId, CancellationToken cancellationToken) =>
+        db.Events.AsNoTracking().Where(e => e.Id == eventId && e.Status != EventStatus.Cancelled)
+            .Select(e => e.SalesStartAt).SingleOrDefaultAsync(cancellationToken);
+
     public async Task<QueuedAnswers> AnswerAsync(long eventId, IReadOnlyList<QueuedRequest> requests, CancellationToken cancellationToken)
     {
         var unique = requests.DistinctBy(r => r.RequestId).ToList();

@@ -20,17 +20,9 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
     [Fact]
     public async Task With_redis_gone_reads_and_bookings_stay_fast_and_when_it_returns_no_stale_copy_is_served()
     {
-        var redis = ConfigurationOptions.Parse((await fixture.App.GetConnectionStringAsync("redis"))!);
-        var (host, port) = redis.EndPoints.Single() switch
-        {
-            DnsEndPoint dns => (dns.Host, dns.Port),
-            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
-            var other => throw new NotSupportedException(other.ToString())
-        };
-        await using var proxy = new FaultProxy(host, port);
-        redis.EndPoints.Clear();
-        redis.EndPoints.Add("127.0.0.1", proxy.Port);
-        await using var replica = await ServiceProcess.StartApiAsync(fixture, redis: redis.ToString(includePassword: true));
+        var (proxy, replica) = await StartReplicaBehindRedisProxyAsync();
+        await using var _ = proxy;
+        await using var __ = replica;
         using var admin = await fixture.AdminAsync();
         using var replicaAdmin = replica.As(admin);
         using var user = await fixture.NewUserAsync();
@@ -93,6 +85,48 @@ public sealed class FaultToleranceTests(EventlyAppFixture fixture, ITestOutputHe
         // Redis serves as the cache again: the facts are stored there under the generation the change moved to.
         var generations = await GenerationsHoldingFactsOfAsync(evt.Id);
         Assert.True(generations.Count >= 2, $"facts stored under {string.Join(", ", generations)}");
+    }
+
+    [Fact]
+    public async Task A_cancel_that_could_not_reach_redis_still_has_its_pre_queue_answered_at_once()
+    {
+        var (proxy, replica) = await StartReplicaBehindRedisProxyAsync();
+        await using var _ = proxy;
+        await using var __ = replica;
+        using var admin = await fixture.AdminAsync();
+        using var replicaAdmin = replica.As(admin);
+        var evt = await admin.CreateEventAsync(
+            TestApi.With(TestApi.NewEventBody(capacity: 10, highDemand: true), "salesStartAt", DateTime.UtcNow.AddHours(1)));
+        using var buyer = await fixture.NewUserAsync();
+        var queued = await buyer.BookAsync(evt.Id, 1);
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        var requestId = (await queued.Content.ReadFromJsonAsync<WaitingRequestDto>())!.RequestId;
+
+        // The cancel commits, but its replica cannot tell the queue (nor wake the worker): the worker, which follows the
+        // database's opening while a pre-queue waits, answers the request all the same, not in an hour.
+        proxy.Break();
+        Assert.Equal(HttpStatusCode.NoContent, (await replicaAdmin.Http.DeleteAsync($"/api/events/{evt.Id}")).StatusCode);
+
+        await WaitlistTestApi.EventuallyAsync(async () =>
+                (await buyer.Http.GetFromJsonAsync<WaitingRequestDto>($"/api/bookings/requests/{requestId}"))!.Status == "rejected",
+            TimeSpan.FromSeconds(15), "the pre-queued request answered after the cancel");
+        Assert.Equal("event-cancelled", (await buyer.Http.GetFromJsonAsync<WaitingRequestDto>($"/api/bookings/requests/{requestId}"))!.Reason);
+    }
+
+    // Another API replica, whose Redis connection goes through a proxy the test can break.
+    private async Task<(FaultProxy Proxy, ServiceProcess Replica)> StartReplicaBehindRedisProxyAsync()
+    {
+        var redis = ConfigurationOptions.Parse((await fixture.App.GetConnectionStringAsync("redis"))!);
+        var (host, port) = redis.EndPoints.Single() switch
+        {
+            DnsEndPoint dns => (dns.Host, dns.Port),
+            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            var other => throw new NotSupportedException(other.ToString())
+        };
+        var proxy = new FaultProxy(host, port);
+        redis.EndPoints.Clear();
+        redis.EndPoints.Add("127.0.0.1", proxy.Port);
+        return (proxy, await ServiceProcess.StartApiAsync(fixture, redis: redis.ToString(includePassword: true)));
     }
 
     // The health check and a cached read each give the database a second by design (the check's budget, the cache's soft

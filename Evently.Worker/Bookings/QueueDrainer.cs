@@ -39,6 +39,7 @@ public sealed class QueueDrainer(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly string _consumer = ConsumerName(Environment.ProcessId);
     private readonly Dictionary<long, (int Failures, DateTime RetryAt)> _backoff = [];
+    private readonly Dictionary<long, DateTime> _openingFollowedAt = [];
 
     /// <summary>The name a worker process holds event leases and reads stream entries under.</summary>
     internal static string ConsumerName(int processId) => $"{Environment.MachineName}-{processId}";
@@ -107,8 +108,9 @@ public sealed class QueueDrainer(
         // Nothing is drained before the opening; from it, each pass places the shuffled pre-queue's next requests first.
         if (await opening.OpenIfDueAsync(eventId, options.Value.PlacedPerPass) is { } opensIn)
         {
-            return (0, opensIn);
+            return (0, await FollowOpeningAsync(bookings, eventId, opensIn, ct));
         }
+        _openingFollowedAt.Remove(eventId);
         var batch = await queue.ReadAsync(eventId, _consumer, options.Value.BatchSize);
         if (batch.Count == 0)
         {
@@ -122,6 +124,24 @@ public sealed class QueueDrainer(
         }
         await AnswerAsync(bookings, eventId, batch, ct);
         return (batch.Count, null);
+    }
+
+    // Redis's opening time may have missed an admin's change (the opening moved, or the event cancelled) that the API
+    // could not carry to it: while a pre-queue waits, the database's opening is carried there, once a second at most.
+    private async Task<TimeSpan> FollowOpeningAsync(QueuedBookings bookings, long eventId, TimeSpan opensIn, CancellationToken ct)
+    {
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        if (now - _openingFollowedAt.GetValueOrDefault(eventId) < TimeSpan.FromSeconds(1))
+        {
+            return opensIn;
+        }
+        _openingFollowedAt[eventId] = now;
+        var opens = await bookings.OpeningAsync(eventId, ct);
+        if (!await opening.MoveAsync(eventId, opens))
+        {
+            return opensIn;
+        }
+        return opens is { } at && at > now ? at - now : TimeSpan.Zero;
     }
 
     private async Task AnswerAsync(QueuedBookings bookings, long eventId, QueueBatch batch, CancellationToken ct)
