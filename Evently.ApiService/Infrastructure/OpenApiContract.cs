@@ -31,7 +31,14 @@ internal sealed class OpenApiContract : IOpenApiDocumentTransformer, IOpenApiOpe
             operation.Responses.TryAdd("415", Problem(context.Document, "The body is not sent as application/json."));
         }
         operation.Responses.TryAdd("429", Problem(context.Document, "A rate limit was reached: wait as long as Retry-After says.", withRetryAfter: true));
-        operation.Responses.TryAdd("503", Problem(context.Document, "The database is unavailable right now: retry after Retry-After seconds.", withRetryAfter: true));
+        // Every route may meet a database that is down; the routes that declare a 503 of their own need Redis too.
+        var unavailable = Problem(context.Document, "The database (or, for the booking queue, Redis) is unavailable right now: " +
+            "retry after Retry-After seconds.", withRetryAfter: true);
+        if (!operation.Responses.TryAdd("503", unavailable) && operation.Responses["503"] is OpenApiResponse declared)
+        {
+            declared.Description = unavailable.Description;
+            declared.Headers = unavailable.Headers;
+        }
 
         foreach (var location in context.Description.ActionDescriptor.EndpointMetadata.OfType<LocationHeader>())
         {

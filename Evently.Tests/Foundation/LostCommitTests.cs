@@ -1,9 +1,8 @@
 using Aspire.Hosting.Testing;
 using Evently.Domain.Infrastructure;
-using StackExchange.Redis;
-using Evently.Domain.Notifications;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
+using StackExchange.Redis;
 
 namespace Evently.Tests.Foundation;
 
@@ -83,15 +82,16 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
     {
         using var admin = await fixture.AdminAsync();
         var evt = await admin.CreateEventAsync(capacity: 1);
-        using var holder = await fixture.NewUserAsync();
-        using var next = await fixture.NewUserAsync();
         await using var proxy = new ReplyCuttingProxy(DatabaseHost(), DatabasePort());
-        await using var api = await ServiceProcess.StartApiAsync(fixture, database: ThroughProxy(proxy));
+        // Offers that stay open however slow the machine: this process makes them all.
+        await using var api = await ServiceProcess.StartApiAsync(fixture, database: ThroughProxy(proxy),
+            more: new Dictionary<string, string> { ["Evently__Waitlist__OfferSeconds"] = "600" });
+        using var holder = api.As(await fixture.NewUserAsync());
         using var offered = api.As(await fixture.NewUserAsync());
+        using var next = await fixture.NewUserAsync();
         var booking = await holder.BookAsync(evt.Id, 1).BookedAsync();
         var entry = await offered.JoinWaitlistAsync(evt.Id, 1).JoinedAsync();
         await next.JoinWaitlistAsync(evt.Id, 1).JoinedAsync();
-        Assert.Equal(HttpStatusCode.NoContent, (await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}")).StatusCode);
         await using var redis = await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("redis"))!);
         var nudges = 0;
         await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(WorkChannel.Name), (_, message) =>
@@ -101,6 +101,9 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
                 Interlocked.Increment(ref nudges);
             }
         });
+        Assert.Equal(HttpStatusCode.NoContent, (await holder.Http.DeleteAsync($"/api/bookings/{booking.Id}")).StatusCode);
+        await WaitlistTestApi.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref nudges) > 0), TimeSpan.FromSeconds(2), "the cancel's nudge");
+        Interlocked.Exchange(ref nudges, 0);
 
         // The first try commits (the offer passes to the next in line) and its reply is lost; the retry finds the entry
         // left, and cannot see the offer its first try made: the worker must be woken to mail it all the same.
@@ -110,7 +113,7 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
         Assert.True(proxy.Cut.IsCompleted, "the reply was lost");
         Assert.Equal(HttpStatusCode.NoContent, left.StatusCode);
         Assert.Equal("offered", (await next.Http.GetFromJsonAsync<PageDto<WaitlistEntryDto>>("/api/waitlist"))!.Items.Single().Status);
-        await WaitlistTestApi.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref nudges) > 0), TimeSpan.FromSeconds(2), "the nudge");
+        await WaitlistTestApi.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref nudges) > 0), TimeSpan.FromSeconds(2), "the leave's nudge");
     }
 
     [Fact]
@@ -139,7 +142,8 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
     {
         using var admin = await fixture.AdminAsync();
         var key = Guid.NewGuid().ToString();
-        var startsAt = DateTime.UtcNow.AddSeconds(3);
+        // Far enough ahead for a slow machine to create it; the retry then waits for it to start.
+        var startsAt = DateTime.UtcNow.AddSeconds(6);
         var body = TestApi.With(TestApi.NewEventBody(), "startsAt", startsAt);
         body["endsAt"] = startsAt.AddHours(1);
         var first = await PostEventAsync(admin, body, key);
@@ -147,7 +151,10 @@ public sealed class LostCommitTests(EventlyAppFixture fixture)
 
         // The client's answer was lost, and its retry comes once the event has started: a new create would now be
         // refused (startsAt in the past), but the key already made this event.
-        await Task.Delay(TimeSpan.FromTicks(Math.Max(0, (startsAt - DateTime.UtcNow + TimeSpan.FromMilliseconds(500)).Ticks)));
+        if (startsAt.AddMilliseconds(500) - DateTime.UtcNow is { Ticks: > 0 } wait)
+        {
+            await Task.Delay(wait);
+        }
         var again = await PostEventAsync(admin, body, key);
 
         Assert.Equal(HttpStatusCode.Created, again.StatusCode);

@@ -30,8 +30,9 @@ public sealed class ReplyCuttingProxy : IAsyncDisposable
     public Task Cut => _cut.Task;
 
     /// <summary>
-    /// The driver's COMMIT as it goes over the wire: the query command's byte, then the text. The word alone also
-    /// appears in every "read committed" transaction's start and in the "SET AUTOCOMMIT = 1" before an insert.
+    /// The driver's COMMIT as it goes over the wire to MariaDB: the query command's byte, then the text (a MySQL server
+    /// with query attributes gets two more bytes between them). The word alone also appears in every "read committed"
+    /// transaction's start and in the "SET AUTOCOMMIT = 1" before an insert.
     /// </summary>
     public const string Commit = "\u0003commit";
 
